@@ -1,0 +1,224 @@
+"""The `backlist` command: a thin Typer + Rich surface over backlist.service."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from backlist.errors import BacklistError
+from backlist.service import Library, doc_full, doc_summary
+from backlist.store.base import DocFilter
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="A writer's archive as a searchable, citable local library.")
+out = Console()
+err = Console(stderr=True)
+STATE: dict[str, Any] = {"library": None}
+
+
+@app.callback()
+def main(library: Annotated[Path | None, typer.Option(
+        "--library", "-L", help="Library folder (default: $BACKLIST_LIBRARY, else "
+        "~/.local/share/backlist).")] = None) -> None:
+    STATE["library"] = library
+
+
+def _open(read_only: bool = False) -> Library:
+    try:
+        return Library(STATE["library"], read_only=read_only)
+    except BacklistError as exc:
+        _fail(str(exc))
+    raise AssertionError
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/] {escape(message)}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _date_opt(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    from backlist.query_args import parse_date
+
+    try:
+        return parse_date(value, end=name == "until")
+    except ValueError as exc:
+        _fail(f"--{name}: {exc}")
+    return None
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders, zips or feed URLs.")],
+    kind: Annotated[str | None, typer.Option(
+        help="Read every path as this kind: substack, markdown, feed, transcript, page, "
+             "text, dump.")] = None,
+    site: Annotated[str | None, typer.Option(
+        help="Publication URL for a Substack export, to give posts their links.")] = None,
+    max_file_mb: Annotated[float, typer.Option(help="Refuse files larger than this.")] = 50.0,
+    embed: Annotated[bool, typer.Option(help="Embed new passages for semantic search.")] = True,
+    fetch: Annotated[bool, typer.Option(help="Fetch transcripts that feeds link remotely.")] = False,
+) -> None:
+    """Read an archive into the library. Unchanged inputs are skipped; changed ones replaced."""
+    from backlist.ingest import KINDS
+
+    if kind and kind not in KINDS:
+        _fail(f"--kind {kind}: unknown kind (choose from {', '.join(KINDS)})")
+    lib = _open()
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        tasks: dict[str, Any] = {}
+
+        def on(event: str, data: dict[str, Any]) -> None:
+            if event == "start":
+                tasks["read"] = bar.add_task("reading", total=data["total"])
+            elif event == "source":
+                bar.update(tasks["read"], advance=1, description=f"reading {Path(data['path']).name}")
+            elif event == "embed":
+                if "embed" not in tasks:
+                    tasks["embed"] = bar.add_task("embedding passages", total=data["total"])
+                bar.update(tasks["embed"], completed=data["done"])
+
+        report = lib.ingest(paths, kind=kind, site=site, max_bytes=int(max_file_mb * 1024 * 1024),
+                            embed=embed, fetch_remote=fetch, progress=on)
+    for line in report.errors:
+        err.print(f"[red]error:[/] {escape(line)}", highlight=False)
+    for v in report.vanished:
+        err.print(f"[yellow]missing:[/] {escape(v['path'])} is gone; its {v['documents']} "
+                  "document(s) stay in the library", highlight=False)
+    if report.sources_read == 0 and report.sources_unchanged and not report.errors:
+        out.print(f"Nothing to do: {report.sources_unchanged} input(s) unchanged since the last "
+                  "ingest.")
+    else:
+        out.print(
+            f"Read {report.sources_read} input(s) ({report.sources_unchanged} unchanged): "
+            f"{report.documents_new} new, {report.documents_updated} updated, "
+            f"{report.documents_unchanged} unchanged, {report.documents_removed} removed "
+            f"document(s); {report.passages_added} passages indexed, "
+            f"{report.passages_embedded} embedded.")
+    if report.skipped_files:
+        out.print(f"Skipped {len(report.skipped_files)} file(s) that are not archive material "
+                  f"({', '.join(Path(p).name for p in report.skipped_files[:5])}"
+                  f"{'…' if len(report.skipped_files) > 5 else ''}).")
+    stats = lib.stats()
+    out.print(f"Library: {stats['documents']} documents ({stats['duplicates']} linked copies), "
+              f"{stats['words']:,} words, in {lib.dir}")
+    lib.close()
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command("ls")
+def ls_cmd(
+    kind: Annotated[list[str] | None, typer.Option(help="Only this kind (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option(help="On or after this date.")] = None,
+    until: Annotated[str | None, typer.Option(help="On or before this date.")] = None,
+    drafts: Annotated[bool, typer.Option(help="Include unpublished drafts.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """List documents, oldest first; undated ones last."""
+    lib = _open(read_only=True)
+    flt = DocFilter(kinds=kind or (), since=_date_opt(since, "since"),
+                    until=_date_opt(until, "until"), include_drafts=drafts)
+    docs = lib.list(flt)
+    lib.close()
+    if as_json:
+        _json([doc_summary(d) for d in docs])
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for col in ("id", "date", "kind", "title", "words", "copy of"):
+        table.add_column(col, overflow="fold" if col == "title" else "ellipsis",
+                         no_wrap=col != "title")
+    for d in docs:
+        table.add_row(d.id, d.date or "undated", d.kind, escape(d.title or "(untitled)"),
+                      str(d.words), d.duplicate_of or "")
+    out.print(table)
+    out.print(f"{len(docs)} document(s)")
+
+
+@app.command()
+def get(doc_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show one document in full."""
+    lib = _open(read_only=True)
+    try:
+        doc = lib.get(doc_id)
+    except BacklistError as exc:
+        _fail(str(exc))
+    lib.close()
+    if as_json:
+        _json(doc_full(doc))
+        return
+    out.print(f"[bold]{escape(doc.title or '(untitled)')}[/]")
+    if doc.subtitle:
+        out.print(f"[italic]{escape(doc.subtitle)}[/]")
+    out.print(f"{doc.kind} · {doc.date or 'undated'} · {doc.words} words · {escape(doc.url or '')}")
+    out.print(f"[dim]{escape(doc.source)} ({escape(doc.position)})[/]")
+    if doc.duplicate_of:
+        out.print(f"[yellow]copy of {doc.duplicate_of}[/]")
+    out.print()
+    out.print(escape(doc.text), highlight=False)
+    if doc.comments:
+        out.print("\n[bold]Comments[/]")
+        for c in doc.comments:
+            out.print(f"- {escape(c)}", highlight=False)
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Counts by kind and by year, and words."""
+    lib = _open(read_only=True)
+    data = lib.stats()
+    lib.close()
+    if as_json:
+        _json(data)
+        return
+    for title, key in (("kind", "by_kind"), ("year", "by_year")):
+        table = Table(header_style="bold")
+        table.add_column(title)
+        table.add_column("documents", justify="right")
+        table.add_column("words", justify="right")
+        for name, row in data[key].items():
+            table.add_row(name, str(row["documents"]), f"{row['words']:,}")
+        out.print(table)
+    out.print(f"{data['documents']} documents, {data['words']:,} words, "
+              f"{data['duplicates']} linked copies, {data['drafts']} drafts, "
+              f"{data['undated']} undated; {data['passages']} passages "
+              f"({data['embedded_passages']} embedded)")
+
+
+@app.command()
+def reindex(embedder: Annotated[str | None, typer.Option(
+        help="'minilm', a sentence-transformers model folder, or URL#model for an "
+             "OpenAI-compatible /v1/embeddings endpoint.")] = None) -> None:
+    """Rebuild passages, keyword index and embeddings from the stored documents."""
+    lib = _open()
+    result = lib.reindex(embedder)
+    lib.close()
+    out.print(f"Reindexed {result['documents']} documents: {result['passages']} passages, "
+              f"{result['embedded']} embedded.")
+
+
+def run() -> None:
+    try:
+        app()
+    except BacklistError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,105 @@
+"""Cut documents into passages that fit the embedding model's window, along natural breaks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+from backlist.model import Document, Passage
+
+MAX_TOKENS = 200  # all-MiniLM-L6-v2 reads 256 word pieces; the title prefix takes the rest
+_PARA = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
+_SENT = re.compile(r"[^.!?]+(?:[.!?]+[”\"’)]*|$)\s*")
+_TURN = re.compile(r"^([A-Z][\w.’'\-]*(?:\s[A-Z][\w.’'\-]*){0,3}): ")
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+
+@lru_cache(maxsize=1)
+def default_counter() -> TokenCounter:
+    """Counts word pieces with the default model's own tokenizer (shipped in its package)."""
+    from tokenizers import Tokenizer
+
+    from backlist.index.embed import default_model_path
+
+    tok = Tokenizer.from_file(str(default_model_path() / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+
+    def count(texts: Sequence[str]) -> list[int]:
+        return [len(e.ids) - 2 for e in tok.encode_batch(list(texts), add_special_tokens=True)]
+
+    return count
+
+
+def chunk(doc: Document, max_tokens: int = MAX_TOKENS,
+          counter: TokenCounter | None = None) -> list[Passage]:
+    counter = counter or default_counter()
+    spans = _units(doc.text, max_tokens, counter)
+    passages: list[Passage] = []
+    cur: list[tuple[int, int, int, str | None]] = []
+    cur_tokens = 0
+
+    def flush() -> None:
+        nonlocal cur, cur_tokens
+        if cur:
+            start, end = cur[0][0], cur[-1][1]
+            speakers = [s for *_, s in cur if s]
+            speaker = max(set(speakers), key=speakers.count) if speakers else None
+            passages.append(Passage(doc.id, len(passages), doc.text[start:end], start, end, speaker))
+        cur, cur_tokens = [], 0
+
+    for start, end, tokens, speaker in spans:
+        if cur and cur_tokens + tokens > max_tokens:
+            flush()
+        # A speaker turn starts a new passage once the current one has some substance.
+        elif cur and speaker and cur[-1][3] != speaker and cur_tokens >= max_tokens * 0.6:
+            flush()
+        cur.append((start, end, tokens, speaker))
+        cur_tokens += tokens
+    flush()
+    return passages
+
+
+def _units(text: str, max_tokens: int, counter: TokenCounter) -> list[tuple[int, int, int, str | None]]:
+    """Paragraph spans with token counts; paragraphs too long are cut at sentences, then words."""
+    paras = [(m.start(), m.end()) for m in _PARA.finditer(text) if text[m.start():m.end()].strip()]
+    counts = counter([text[s:e] for s, e in paras]) if paras else []
+    units: list[tuple[int, int, int, str | None]] = []
+    speaker = None
+    for (s, e), n in zip(paras, counts):
+        m = _TURN.match(text[s:e])
+        speaker = m.group(1) if m else None
+        if n <= max_tokens:
+            units.append((s, e, n, speaker))
+            continue
+        sents = [(s + m.start(), s + m.end()) for m in _SENT.finditer(text[s:e]) if m.group().strip()]
+        scounts = counter([text[a:b] for a, b in sents])
+        for (a, b), k in zip(sents, scounts):
+            if k <= max_tokens:
+                units.append((a, _rstrip(text, a, b), k, speaker))
+            else:
+                units.extend((x, y, c, speaker) for x, y, c in _by_words(text, a, b, max_tokens))
+    return units
+
+
+def _rstrip(text: str, a: int, b: int) -> int:
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return b
+
+
+def _by_words(text: str, a: int, b: int, max_tokens: int) -> list[tuple[int, int, int]]:
+    words = [(a + m.start(), a + m.end()) for m in re.finditer(r"\S+", text[a:b])]
+    step = max(1, int(max_tokens / 1.6))  # word pieces per word stays well under 1.6 in prose
+    out = []
+    for i in range(0, len(words), step):
+        group = words[i:i + step]
+        out.append((group[0][0], group[-1][1], min(max_tokens, int(len(group) * 1.6))))
+    return out
+
+
+def embedding_text(title: str | None, passage: str) -> str:
+    """What the encoder sees: the title gives a passage its context."""
+    return f"{title}. {passage}" if title else passage

@@ -1,0 +1,79 @@
+"""The Store interface: everything above it speaks Documents and Passages, never SQL."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from backlist.model import Document, Passage
+
+
+@dataclass
+class DocFilter:
+    kinds: Sequence[str] = ()
+    since: str | None = None
+    until: str | None = None
+    include_drafts: bool = False
+    include_duplicates: bool = True
+    speaker: str | None = None
+    ids: Sequence[str] | None = None
+
+
+@dataclass
+class PassageHit:
+    passage_id: int
+    doc_id: str
+    score: float
+    rank: int
+
+
+class Store(ABC):
+    # sources
+    @abstractmethod
+    def source_fingerprint(self, path: str) -> str | None: ...
+    @abstractmethod
+    def record_source(self, path: str, kind: str, fingerprint: str, doc_ids: Sequence[str]) -> list[str]:
+        """Remember a source as fully read; drop its documents not in doc_ids. Returns dropped ids."""
+    @abstractmethod
+    def sources(self) -> list[dict[str, Any]]: ...
+
+    # documents
+    @abstractmethod
+    def doc_hash(self, doc_id: str) -> str | None: ...
+    @abstractmethod
+    def write_document(self, doc: Document, passages: Sequence[Passage]) -> int:
+        """Insert or replace one document and its passages atomically. Returns new passages."""
+    @abstractmethod
+    def get_document(self, doc_id: str) -> Document | None: ...
+    @abstractmethod
+    def list_documents(self, flt: DocFilter, order: str = "date") -> list[Document]: ...
+    @abstractmethod
+    def resolve_id(self, prefix: str) -> list[str]: ...
+    @abstractmethod
+    def set_links(self, duplicate_of: dict[str, str | None], urls: dict[str, str]) -> None: ...
+    @abstractmethod
+    def stats(self) -> dict[str, Any]: ...
+
+    # passages and indexes
+    @abstractmethod
+    def passages(self, ids: Iterable[int]) -> dict[int, Passage]: ...
+    @abstractmethod
+    def doc_passages(self, doc_id: str) -> list[Passage]: ...
+    @abstractmethod
+    def unembedded(self, limit: int) -> list[tuple[int, str, str | None]]: ...
+    @abstractmethod
+    def save_embeddings(self, rows: Sequence[tuple[int, bytes]]) -> None: ...
+    @abstractmethod
+    def keyword_search(self, match: str, k: int) -> list[PassageHit]: ...
+    @abstractmethod
+    def vector_search(self, vector: bytes, k: int) -> list[PassageHit]: ...
+    @abstractmethod
+    def reset_index(self, embeddings_only: bool = False) -> None: ...
+    @abstractmethod
+    def get_meta(self, key: str) -> str | None: ...
+    @abstractmethod
+    def set_meta(self, key: str, value: str) -> None: ...
+    @abstractmethod
+    def close(self) -> None: ...

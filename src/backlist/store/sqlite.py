@@ -1,0 +1,355 @@
+"""The default Store: one SQLite file in WAL mode, FTS5 for keywords, sqlite-vec for vectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlite_vec
+
+from backlist.model import Document, Passage, Turn
+from backlist.store.base import DocFilter, PassageHit, Store
+from backlist.store.sqlite_driver import sqlite3
+
+SCHEMA_VERSION = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS sources (
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, fingerprint TEXT NOT NULL,
+  ingested_at TEXT NOT NULL, documents INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, position TEXT,
+  title TEXT, subtitle TEXT, date TEXT, url TEXT, authors TEXT, speakers TEXT, audience TEXT,
+  text TEXT NOT NULL, comments TEXT, turns TEXT, metadata TEXT, words INTEGER NOT NULL,
+  content_hash TEXT NOT NULL, is_draft INTEGER NOT NULL DEFAULT 0, duplicate_of TEXT,
+  linked_url TEXT, ingested_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
+CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
+CREATE TABLE IF NOT EXISTS metrics (
+  doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, name TEXT NOT NULL,
+  value REAL NOT NULL, origin TEXT, PRIMARY KEY (doc_id, name));
+CREATE TABLE IF NOT EXISTS passages (
+  id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+  speaker TEXT, hash TEXT NOT NULL, embedded INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id);
+CREATE INDEX IF NOT EXISTS passages_unembedded ON passages(embedded) WHERE embedded = 0;
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
+  text, title, tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
+"""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only:
+            uri = f"file:{self.path}?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.enable_load_extension(True)
+        sqlite_vec.load(self.db)
+        self.db.enable_load_extension(False)
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        if not read_only:
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.executescript(SCHEMA)
+            if self.get_meta("schema_version") is None:
+                self.set_meta("schema_version", SCHEMA_VERSION)
+
+    # --- meta -----------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # --- sources --------------------------------------------------------------------------
+    def source_fingerprint(self, path: str) -> str | None:
+        row = self.db.execute("SELECT fingerprint FROM sources WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def record_source(self, path: str, kind: str, fingerprint: str,
+                      doc_ids: Sequence[str]) -> list[str]:
+        keep = set(doc_ids)
+        with self.db:
+            stale = [r[0] for r in self.db.execute(
+                "SELECT id FROM documents WHERE source = ?", (path,)) if r[0] not in keep]
+            for doc_id in stale:
+                self._delete_doc(doc_id)
+            self.db.execute(
+                "INSERT OR REPLACE INTO sources(path, kind, fingerprint, ingested_at, documents) "
+                "VALUES (?, ?, ?, ?, ?)", (path, kind, fingerprint, _now(), len(keep)))
+        return stale
+
+    def sources(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM sources ORDER BY path")]
+
+    # --- documents ------------------------------------------------------------------------
+    def doc_hash(self, doc_id: str) -> str | None:
+        row = self.db.execute("SELECT content_hash FROM documents WHERE id = ?",
+                              (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def write_document(self, doc: Document, passages: Sequence[Passage]) -> int:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO documents(id, kind, source, position, title, subtitle, date, url, "
+                "authors, speakers, audience, text, comments, turns, metadata, words, "
+                "content_hash, is_draft, ingested_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, source=excluded.source, "
+                "position=excluded.position, title=excluded.title, subtitle=excluded.subtitle, "
+                "date=excluded.date, url=excluded.url, authors=excluded.authors, "
+                "speakers=excluded.speakers, audience=excluded.audience, text=excluded.text, "
+                "comments=excluded.comments, turns=excluded.turns, metadata=excluded.metadata, "
+                "words=excluded.words, content_hash=excluded.content_hash, "
+                "is_draft=excluded.is_draft, ingested_at=excluded.ingested_at",
+                (doc.id, doc.kind, doc.source, doc.position, doc.title, doc.subtitle, doc.date,
+                 doc.url, json.dumps(doc.authors), json.dumps(doc.speakers), doc.audience,
+                 doc.text, json.dumps(doc.comments),
+                 json.dumps([t.__dict__ for t in doc.turns]),
+                 json.dumps(doc.metadata, ensure_ascii=False, default=str), doc.words,
+                 doc.content_hash, int(doc.is_draft), _now()))
+            self.db.execute("DELETE FROM metrics WHERE doc_id = ? AND origin = 'source'", (doc.id,))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO metrics(doc_id, name, value, origin) VALUES (?,?,?,'source')",
+                [(doc.id, k, float(v)) for k, v in doc.metrics.items()])
+            return self._replace_passages(doc, passages)
+
+    def _replace_passages(self, doc: Document, passages: Sequence[Passage]) -> int:
+        """Keep passages whose text is unchanged (and so their embeddings); add the rest."""
+        old: dict[str, list[int]] = {}
+        for r in self.db.execute("SELECT id, hash FROM passages WHERE doc_id = ?", (doc.id,)):
+            old.setdefault(r["hash"], []).append(r["id"])
+        added = 0
+        for p in passages:
+            h = passage_hash(p)
+            if old.get(h):
+                pid = old[h].pop()
+                self.db.execute("UPDATE passages SET idx=?, start=?, end=?, speaker=? WHERE id=?",
+                                (p.idx, p.start, p.end, p.speaker, pid))
+                self.db.execute("UPDATE passages_fts SET title = ? WHERE rowid = ?",
+                                (doc.title or "", pid))
+                continue
+            cur = self.db.execute(
+                "INSERT INTO passages(doc_id, idx, text, start, end, speaker, hash) "
+                "VALUES (?,?,?,?,?,?,?)", (doc.id, p.idx, p.text, p.start, p.end, p.speaker, h))
+            self.db.execute("INSERT INTO passages_fts(rowid, text, title) VALUES (?,?,?)",
+                            (cur.lastrowid, p.text, doc.title or ""))
+            added += 1
+        for ids in old.values():
+            for pid in ids:
+                self._delete_passage(pid)
+        return added
+
+    def _delete_passage(self, pid: int) -> None:
+        self.db.execute("DELETE FROM passages_fts WHERE rowid = ?", (pid,))
+        if self._has_vec():
+            self.db.execute("DELETE FROM passages_vec WHERE rowid = ?", (pid,))
+        self.db.execute("DELETE FROM passages WHERE id = ?", (pid,))
+
+    def _delete_doc(self, doc_id: str) -> None:
+        for (pid,) in self.db.execute("SELECT id FROM passages WHERE doc_id = ?",
+                                      (doc_id,)).fetchall():
+            self._delete_passage(pid)
+        self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ?", (doc_id,))
+        self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+    def get_document(self, doc_id: str) -> Document | None:
+        row = self.db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return self._doc(row) if row else None
+
+    def resolve_id(self, prefix: str) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM documents WHERE id LIKE ? ESCAPE '\\' LIMIT 5",
+            (prefix.replace("%", "\\%").replace("_", "\\_") + "%",))]
+
+    def list_documents(self, flt: DocFilter, order: str = "date") -> list[Document]:
+        where, args = self._where(flt)
+        orders = {"date": "d.date IS NULL, d.date, d.source, d.position",
+                  "date_desc": "d.date IS NULL, d.date DESC, d.source, d.position",
+                  "source": "d.source, CAST(substr(d.position, 6) AS INTEGER), d.position"}
+        sql = f"SELECT d.* FROM documents d {where} ORDER BY {orders.get(order, orders['date'])}"
+        return [self._doc(r) for r in self.db.execute(sql, args)]
+
+    def _where(self, flt: DocFilter) -> tuple[str, list[Any]]:
+        clauses, args = [], []
+        if flt.kinds:
+            clauses.append(f"d.kind IN ({','.join('?' * len(flt.kinds))})")
+            args += list(flt.kinds)
+        if flt.since:
+            clauses.append("d.date >= ?")
+            args.append(flt.since)
+        if flt.until:
+            clauses.append("d.date <= ?")
+            args.append(flt.until)
+        if not flt.include_drafts:
+            clauses.append("d.is_draft = 0")
+        if not flt.include_duplicates:
+            clauses.append("d.duplicate_of IS NULL")
+        if flt.speaker:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(d.speakers) s WHERE s.value LIKE ?)")
+            args.append(f"%{flt.speaker}%")
+        if flt.ids is not None:
+            clauses.append(f"d.id IN ({','.join('?' * len(flt.ids))})")
+            args += list(flt.ids)
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+    def filtered_ids(self, flt: DocFilter) -> set[str]:
+        where, args = self._where(flt)
+        return {r[0] for r in self.db.execute(f"SELECT d.id FROM documents d {where}", args)}
+
+    def set_links(self, duplicate_of: dict[str, str | None], urls: dict[str, str]) -> None:
+        with self.db:
+            self.db.execute("UPDATE documents SET duplicate_of = NULL, linked_url = NULL")
+            self.db.executemany("UPDATE documents SET duplicate_of = ? WHERE id = ?",
+                                [(v, k) for k, v in duplicate_of.items() if v])
+            self.db.executemany("UPDATE documents SET linked_url = ? WHERE id = ?",
+                                [(v, k) for k, v in urls.items()])
+
+    def metrics(self, doc_ids: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for r in self.db.execute("SELECT doc_id, name, value FROM metrics"):
+            out.setdefault(r[0], {})[r[1]] = r[2]
+        if doc_ids is not None:
+            wanted = set(doc_ids)
+            out = {k: v for k, v in out.items() if k in wanted}
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        q = self.db.execute
+        by_kind = {r[0]: {"documents": r[1], "words": r[2] or 0} for r in q(
+            "SELECT kind, COUNT(*), SUM(words) FROM documents GROUP BY kind ORDER BY kind")}
+        by_year = {(r[0] or "undated"): {"documents": r[1], "words": r[2] or 0} for r in q(
+            "SELECT substr(date, 1, 4), COUNT(*), SUM(words) FROM documents "
+            "GROUP BY substr(date, 1, 4) ORDER BY date IS NULL, substr(date, 1, 4)")}
+        total = q("SELECT COUNT(*), COALESCE(SUM(words), 0), "
+                  "SUM(duplicate_of IS NOT NULL), SUM(is_draft), SUM(date IS NULL) "
+                  "FROM documents").fetchone()
+        passages = q("SELECT COUNT(*), COALESCE(SUM(embedded), 0) FROM passages").fetchone()
+        return {"documents": total[0], "words": total[1], "duplicates": total[2] or 0,
+                "drafts": total[3] or 0, "undated": total[4] or 0,
+                "passages": passages[0], "embedded_passages": passages[1],
+                "sources": q("SELECT COUNT(*) FROM sources").fetchone()[0],
+                "by_kind": by_kind, "by_year": by_year}
+
+    def _doc(self, r: sqlite3.Row) -> Document:
+        doc = Document(
+            id=r["id"], kind=r["kind"], source=r["source"], position=r["position"] or "",
+            text=r["text"], title=r["title"], subtitle=r["subtitle"], date=r["date"],
+            url=r["url"] or r["linked_url"], authors=json.loads(r["authors"] or "[]"),
+            speakers=json.loads(r["speakers"] or "[]"), audience=r["audience"],
+            comments=json.loads(r["comments"] or "[]"),
+            turns=[Turn(**t) for t in json.loads(r["turns"] or "[]")],
+            metadata=json.loads(r["metadata"] or "{}"), is_draft=bool(r["is_draft"]),
+            duplicate_of=r["duplicate_of"])
+        if r["linked_url"] and not r["url"]:
+            doc.metadata["url_basis"] = "from a linked copy"
+        doc.metrics = {m[0]: m[1] for m in self.db.execute(
+            "SELECT name, value FROM metrics WHERE doc_id = ?", (doc.id,))}
+        return doc
+
+    # --- passages & indexes ---------------------------------------------------------------
+    def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        rows = self.db.execute(
+            f"SELECT * FROM passages WHERE id IN ({','.join('?' * len(ids))})", ids)
+        return {r["id"]: Passage(r["doc_id"], r["idx"], r["text"], r["start"], r["end"],
+                                 r["speaker"]) for r in rows}
+
+    def doc_passages(self, doc_id: str) -> list[Passage]:
+        return [Passage(r["doc_id"], r["idx"], r["text"], r["start"], r["end"], r["speaker"])
+                for r in self.db.execute(
+                    "SELECT * FROM passages WHERE doc_id = ? ORDER BY idx", (doc_id,))]
+
+    def passage_ids(self, doc_id: str) -> list[int]:
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM passages WHERE doc_id = ? ORDER BY idx", (doc_id,))]
+
+    def unembedded(self, limit: int) -> list[tuple[int, str, str | None]]:
+        return [(r[0], r[1], r[2]) for r in self.db.execute(
+            "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id "
+            "WHERE p.embedded = 0 ORDER BY p.id LIMIT ?", (limit,))]
+
+    def count_unembedded(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM passages WHERE embedded = 0").fetchone()[0]
+
+    def _has_vec(self) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'passages_vec'"
+                               ).fetchone() is not None
+
+    def ensure_vectors(self, dim: int, model: str) -> None:
+        """Create the vector table for this model, or start it afresh if the model changed."""
+        if self.get_meta("embed_model") == model and self._has_vec():
+            return
+        with self.db:
+            self.db.execute("DROP TABLE IF EXISTS passages_vec")
+            self.db.execute(f"CREATE VIRTUAL TABLE passages_vec USING vec0("
+                            f"embedding float[{int(dim)}] distance_metric=cosine)")
+            self.db.execute("UPDATE passages SET embedded = 0")
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('embed_model', ?)", (model,))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('embed_dim', ?)", (str(dim),))
+
+    def save_embeddings(self, rows: Sequence[tuple[int, bytes]]) -> None:
+        with self.db:
+            for pid, vec in rows:
+                if self.db.execute("SELECT 1 FROM passages WHERE id = ?", (pid,)).fetchone() is None:
+                    continue  # the passage went away while it was being embedded
+                self.db.execute("DELETE FROM passages_vec WHERE rowid = ?", (pid,))
+                self.db.execute("INSERT INTO passages_vec(rowid, embedding) VALUES (?, ?)",
+                                (pid, vec))
+                self.db.execute("UPDATE passages SET embedded = 1 WHERE id = ?", (pid,))
+
+    def keyword_search(self, match: str, k: int) -> list[PassageHit]:
+        rows = self.db.execute(
+            "SELECT p.id, p.doc_id, bm25(passages_fts, 1.0, 0.5) AS s FROM passages_fts "
+            "JOIN passages p ON p.id = passages_fts.rowid WHERE passages_fts MATCH ? "
+            "ORDER BY s LIMIT ?", (match, k)).fetchall()
+        return [PassageHit(r[0], r[1], -r[2], i) for i, r in enumerate(rows)]
+
+    def vector_search(self, vector: bytes, k: int) -> list[PassageHit]:
+        if not self._has_vec():
+            return []
+        rows = self.db.execute(
+            "SELECT v.rowid, p.doc_id, v.distance FROM passages_vec v "
+            "JOIN passages p ON p.id = v.rowid WHERE v.embedding MATCH ? AND k = ? "
+            "ORDER BY v.distance", (vector, k)).fetchall()
+        return [PassageHit(r[0], r[1], 1.0 - r[2], i) for i, r in enumerate(rows)]
+
+    def reset_index(self, embeddings_only: bool = False) -> None:
+        with self.db:
+            if self._has_vec():
+                self.db.execute("DELETE FROM passages_vec")
+            self.db.execute("UPDATE passages SET embedded = 0")
+            if not embeddings_only:
+                self.db.execute("DELETE FROM passages_fts")
+                self.db.execute("DELETE FROM passages")
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def passage_hash(p: Passage) -> str:
+    import hashlib
+
+    return hashlib.blake2b(f"{p.speaker or ''}\x1f{p.text}".encode(), digest_size=10).hexdigest()
