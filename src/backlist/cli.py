@@ -20,7 +20,7 @@ from backlist.store.base import DocFilter
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="A writer's archive as a searchable, citable local library.")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 STATE: dict[str, Any] = {"library": None}
 
 
@@ -40,7 +40,7 @@ def _open(read_only: bool = False) -> Library:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/] {escape(message)}", highlight=False)
+    err.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -96,10 +96,10 @@ def ingest(
         report = lib.ingest(paths, kind=kind, site=site, max_bytes=int(max_file_mb * 1024 * 1024),
                             embed=embed, fetch_remote=fetch, progress=on)
     for line in report.errors:
-        err.print(f"[red]error:[/] {escape(line)}", highlight=False)
+        err.print(f"[red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
     for v in report.vanished:
         err.print(f"[yellow]missing:[/] {escape(v['path'])} is gone; its {v['documents']} "
-                  "document(s) stay in the library", highlight=False)
+                  "document(s) stay in the library", highlight=False, soft_wrap=True)
     if report.sources_read == 0 and report.sources_unchanged and not report.errors:
         out.print(f"Nothing to do: {report.sources_unchanged} input(s) unchanged since the last "
                   "ingest.")
@@ -170,11 +170,11 @@ def get(doc_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -
     if doc.duplicate_of:
         out.print(f"[yellow]copy of {doc.duplicate_of}[/]")
     out.print()
-    out.print(escape(doc.text), highlight=False)
+    out.print(escape(doc.text), highlight=False, soft_wrap=True)
     if doc.comments:
         out.print("\n[bold]Comments[/]")
         for c in doc.comments:
-            out.print(f"- {escape(c)}", highlight=False)
+            out.print(f"- {escape(c)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -212,11 +212,154 @@ def reindex(embedder: Annotated[str | None, typer.Option(
               f"{result['embedded']} embedded.")
 
 
+def _hits_json(hits) -> list[dict[str, Any]]:
+    from backlist.surface import hit_json
+
+    return [hit_json(h) for h in hits]
+
+
+def _print_hits(hits, query_terms: list[str]) -> None:
+    from rich.text import Text
+
+    if not hits:
+        out.print("No matches.")
+        return
+    for n, h in enumerate(hits, start=1):
+        d = h.doc
+        out.print(f"[bold]{n}. {escape(d.title or '(untitled)')}[/]  [dim]{d.date or 'undated'} · "
+                  f"{d.kind} · {d.id} · score {h.score:.3f}[/]", highlight=False, soft_wrap=True)
+        if d.url:
+            out.print(f"   [blue]{escape(d.url)}[/]", highlight=False, soft_wrap=True)
+        if h.reason:
+            out.print(f"   [dim]why: {escape(h.reason)}[/]", highlight=False, soft_wrap=True)
+        for p, _ in h.passages:
+            snippet = Text("   “" + " ".join(p.text.split())[:400] + "”")
+            snippet.highlight_words([t for t in query_terms if len(t) > 2], "bold yellow",
+                                    case_sensitive=False)
+            out.print(snippet)
+        out.print()
+
+
+def _filters(kind, since, until, speaker, drafts=False) -> DocFilter:
+    return DocFilter(kinds=kind or (), since=_date_opt(since, "since"),
+                     until=_date_opt(until, "until"), speaker=speaker, include_drafts=drafts)
+
+
+@app.command()
+def search(
+    query: str,
+    k: Annotated[int, typer.Option("-k", help="How many documents.")] = 10,
+    mode: Annotated[str, typer.Option(help="hybrid, keyword or semantic.")] = "hybrid",
+    kind: Annotated[list[str] | None, typer.Option(help="Only this kind (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option()] = None,
+    until: Annotated[str | None, typer.Option()] = None,
+    speaker: Annotated[str | None, typer.Option(help="Only documents where NAME speaks.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Find where you wrote or talked about something: one hit per document, best passages below.
+
+    Words are OR-ed and ranked by BM25; "quoted phrases" and prefix* work as in SQLite FTS5."""
+    from backlist.index.search import MODES, Searcher, terms
+
+    if mode not in MODES:
+        _fail(f"--mode {mode}: choose from {', '.join(MODES)}")
+    if not query.strip():
+        _fail("empty query")
+    lib = _open(read_only=True)
+    hits = Searcher(lib).search(query, k=k, mode=mode, flt=_filters(kind, since, until, speaker))
+    if as_json:
+        _json(_hits_json(hits))
+    else:
+        _print_hits(hits, terms(query))
+    lib.close()
+
+
+@app.command()
+def related(
+    draft: Annotated[str, typer.Argument(help="A draft file, or - for standard input.")],
+    k: Annotated[int, typer.Option("-k")] = 10,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """What you have already published that relates to a draft, with the reason for each."""
+    from backlist.index.search import Searcher
+
+    text = _read_draft(draft)
+    lib = _open(read_only=True)
+    searcher = Searcher(lib)
+    hits = searcher.related(text, k=k)
+    if as_json:
+        _json(_hits_json(hits))
+    else:
+        _print_hits(hits, searcher.key_terms(text))
+    lib.close()
+
+
+def _read_draft(draft: str) -> str:
+    if draft == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(draft).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"{draft}: cannot read draft ({exc})")
+    if not text.strip():
+        _fail(f"{draft}: the draft is empty")
+    return text
+
+
+@app.command()
+def timeline(
+    query: str,
+    kind: Annotated[list[str] | None, typer.Option()] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """What you said about something over time: oldest first, undated pieces listed apart."""
+    from backlist.index.search import Searcher, terms
+
+    lib = _open(read_only=True)
+    dated, undated = Searcher(lib).timeline(query, flt=_filters(kind, None, None, None))
+    if as_json:
+        _json({"dated": _hits_json(dated), "undated": _hits_json(undated)})
+    else:
+        out.print(f"[bold]{escape(query)}[/] over time")
+        _print_hits(dated, terms(query))
+        if undated:
+            out.print(f"[bold]Undated[/] ({len(undated)})")
+            _print_hits(undated, terms(query))
+    lib.close()
+
+
+@app.command("eval")
+def eval_cmd(
+    queries: Path,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Recall@1/5/10, MRR and nDCG@10 for keyword, semantic and hybrid, side by side."""
+    from backlist.index.evaluate import evaluate, load_queries
+
+    lib = _open(read_only=True)
+    try:
+        report = evaluate(lib, load_queries(queries))
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    lib.close()
+    if as_json:
+        _json(report)
+        return
+    table = Table(title=f"{report['queries']} queries", header_style="bold")
+    table.add_column("metric")
+    for mode in report["modes"]:
+        table.add_column(mode, justify="right")
+    for metric in ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"):
+        table.add_row(metric, *(f"{report['modes'][m][metric]:.3f}" for m in report["modes"]))
+    out.print(table)
+
+
 def run() -> None:
     try:
         app()
     except BacklistError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from backlist.ingest.textdump import looks_like_dump, read_dump
 from backlist.ingest.transcript import looks_like_transcript, read_transcript_file
 from backlist.model import Document
 
+_TRANSCRIPT_REF = re.compile(r"<podcast:transcript[^>]*\burl=[\"']([^\"']+)")
 READER_VERSION = "1"  # bump when a reader changes what it yields, so inputs are read again
 KINDS = ("substack", "markdown", "feed", "transcript", "page", "text", "dump")
 _SKIP_NAMES = {"readme", "readme.md", "readme.txt", "license", "license.md", "changelog.md",
@@ -89,7 +91,23 @@ def discover(paths: list[str], kind: str | None = None) -> Discovery:
             _walk(path, kind, found)
         else:
             _add_file(path, kind, found, explicit=True)
+    _drop_attached_transcripts(found)
     return found
+
+
+def _drop_attached_transcripts(found: Discovery) -> None:
+    """A transcript a feed links to is read with its episode, not again on its own."""
+    attached: set[Path] = set()
+    for unit in found.units:
+        if unit.kind != "feed" or unit.path.startswith(("http://", "https://")):
+            continue
+        base = Path(unit.path).parent
+        for ref in _TRANSCRIPT_REF.findall(_head(Path(unit.path), 1 << 24)):
+            if "://" not in ref:
+                attached.add((base / ref).resolve())
+    if attached:
+        found.units = [u for u in found.units if not (
+            u.kind == "transcript" and Path(u.path).resolve() in attached)]
 
 
 def _walk(folder: Path, kind: str | None, found: Discovery) -> None:

@@ -11,7 +11,8 @@ _ACTIVE = ["script", "style", "noscript", "iframe", "object", "embed", "template
            "form", "button", "input", "select", "textarea", "canvas", "audio", "video"]
 _BLOCKS = ("p, h1, h2, h3, h4, h5, h6, li, blockquote, pre, figcaption, tr, dt, dd, hr, "
            "div, section, article, header, footer, aside, table, ul, ol")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\n]+")
+_BR = "\u2028"  # stands for <br> until source line breaks have been folded into spaces
 
 
 @dataclass
@@ -33,7 +34,7 @@ def html_to_text(html: str) -> HtmlText:
               if (src := (img.attributes.get("src") or "").strip())
               and not src.lower().startswith(("javascript:", "data:"))]
     for node in tree.css("br"):
-        node.insert_before("\n")
+        node.insert_before(_BR)
     for node in tree.css(_BLOCKS):
         node.insert_before("\n\n")
         node.insert_after("\n\n")
@@ -51,7 +52,7 @@ def normalise_paragraphs(raw: str) -> str:
     paras: list[str] = []
     pending_marker = ""
     for block in re.split(r"\n\s*\n", raw):
-        lines = [_SPACES.sub(" ", ln).strip() for ln in block.split("\n")]
+        lines = [_SPACES.sub(" ", ln).strip() for ln in block.split(_BR)]
         para = "\n".join(ln for ln in lines if ln)
         if not para:
             continue

@@ -1,0 +1,246 @@
+"""Keyword (FTS5/BM25), semantic (sqlite-vec) and hybrid retrieval, ranked per document.
+
+Hybrid is a weighted sum of per-document scores, each list normalised by its best score, with
+the keyword side weighted higher: on a writer's own archive the exact words they used are the
+strongest evidence, and embeddings add the paraphrases BM25 cannot see. Measured in `eval`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from backlist.index.embed import to_blob
+from backlist.model import Document, Passage
+from backlist.store.base import DocFilter, PassageHit
+
+MODES = ("hybrid", "keyword", "semantic")
+KEYWORD_WEIGHT = 0.6
+CANDIDATES = 300
+STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because
+been before being below between both but by can could did do does doing down during each few for
+from further had has have having he her here hers herself him himself his how i if in into is it
+its itself just me more most my myself no nor not now of off on once only or other our ours
+ourselves out over own same she should so some such than that the their theirs them themselves
+then there these they this those through to too under until up very was we were what when where
+which while who whom why will with would you your yours yourself yourselves did didn doesn don
+isn wasn weren won wouldn ve ll re s t d m o y also get got say said says like really much many
+thing things one ones way ever every anything something someone really been i'm it's what's
+write wrote written talk talked talking think thought discuss discussed piece pieces post posts
+article articles episode episodes""".split())
+
+
+@dataclass
+class Hit:
+    doc: Document
+    score: float
+    passages: list[tuple[Passage, float]] = field(default_factory=list)
+    keyword: float = 0.0
+    semantic: float = 0.0
+    reason: str | None = None
+
+
+def terms(text: str) -> list[str]:
+    return [t for t in re.findall(r"[\w][\w'’.-]*[\w]|\w", text.lower())
+            if t not in STOPWORDS and not t.isdigit() or (t.isdigit() and len(t) == 4)]
+
+
+def fts_query(query: str) -> str | None:
+    """A user's words as an FTS5 query: their phrases and prefixes kept, other words OR-ed."""
+    phrases = re.findall(r'"([^"]+)"', query)
+    rest = re.sub(r'"[^"]*"', " ", query)
+    parts = []
+    for p in phrases:
+        words = re.findall(r"\w+", p)
+        if words:
+            parts.append('"' + " ".join(words) + '"')
+    for raw in rest.split():
+        prefix = raw.endswith("*")
+        for w in re.findall(r"\w+", raw.lower()):
+            if w in STOPWORDS and not prefix:
+                continue
+            parts.append(f'"{w}"' + ("*" if prefix else ""))
+    if not parts:  # a query made only of common words ("how I write") still means something
+        parts = [f'"{w}"' for w in re.findall(r"\w+", query.lower())]
+    parts = list(dict.fromkeys(parts))
+    return " OR ".join(parts) if parts else None
+
+
+class Searcher:
+    def __init__(self, library) -> None:
+        self.lib = library
+        self.store = library.store
+
+    # --- candidate lists -----------------------------------------------------------------
+    def _keyword(self, query: str, k: int) -> list[PassageHit]:
+        match = fts_query(query)
+        if not match:
+            return []
+        return self.store.keyword_search(match, k)
+
+    def _semantic(self, texts: list[str], k: int) -> list[PassageHit]:
+        if not self.store.get_meta("embed_model"):
+            return []
+        vecs = self.lib.embedder().encode(texts)
+        if len(texts) == 1:
+            return self.store.vector_search(to_blob(vecs[0]), k)
+        best: dict[int, PassageHit] = {}
+        for v in vecs:
+            for h in self.store.vector_search(to_blob(v), k):
+                if h.passage_id not in best or h.score > best[h.passage_id].score:
+                    best[h.passage_id] = h
+        return sorted(best.values(), key=lambda h: -h.score)
+
+    # --- ranking ---------------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", flt: DocFilter | None = None,
+               per_doc: int = 3, keyword_query: str | None = None,
+               semantic_texts: list[str] | None = None, exclude: set[str] | None = None) -> list[Hit]:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        flt = flt or DocFilter()
+        allowed = self.store.filtered_ids(DocFilter(
+            kinds=flt.kinds, since=flt.since, until=flt.until, include_drafts=flt.include_drafts,
+            include_duplicates=True, speaker=flt.speaker))
+        canon = self._canonical_map()
+        n = CANDIDATES if not (flt.kinds or flt.since or flt.until or flt.speaker) else CANDIDATES * 4
+        kw = self._keyword(keyword_query or query, n) if mode != "semantic" else []
+        sem = self._semantic(semantic_texts or [query], n) if mode != "keyword" else []
+        kw_doc = self._per_doc(kw, allowed, canon, exclude)
+        sem_doc = self._per_doc(sem, allowed, canon, exclude)
+        kw_max = max((s for s, _ in kw_doc.values()), default=0.0) or 1.0
+        sem_vals = [s for s, _ in sem_doc.values()]
+        sem_hi = max(sem_vals, default=1.0)
+        sem_lo = min(sem_vals, default=0.0) if len(sem_vals) > 1 else 0.0
+        scores: dict[str, tuple[float, float, float]] = {}
+        for doc_id in set(kw_doc) | set(sem_doc):
+            k_s = kw_doc.get(doc_id, (0.0, []))[0] / kw_max
+            s_raw = sem_doc.get(doc_id, (None, []))[0]
+            s_s = 0.0 if s_raw is None else (s_raw - sem_lo) / ((sem_hi - sem_lo) or 1.0)
+            if mode == "keyword":
+                total = k_s
+            elif mode == "semantic":
+                total = s_raw or 0.0
+            else:
+                total = KEYWORD_WEIGHT * k_s + (1 - KEYWORD_WEIGHT) * s_s
+            scores[doc_id] = (total, k_s, s_s)
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1][0])[:k]
+        passages = self.store.passages(
+            pid for doc_id, _ in ranked
+            for pid, _ in self._merged_passages(doc_id, kw_doc, sem_doc, mode)[:per_doc])
+        hits = []
+        for doc_id, (total, k_s, s_s) in ranked:
+            doc = self.store.get_document(doc_id)
+            if doc is None:
+                continue
+            plist = [(passages[pid], score) for pid, score in
+                     self._merged_passages(doc_id, kw_doc, sem_doc, mode)[:per_doc] if pid in passages]
+            hits.append(Hit(doc, round(total, 4), plist, round(k_s, 4), round(s_s, 4)))
+        return hits
+
+    def _canonical_map(self) -> dict[str, str]:
+        rows = self.store.db.execute(
+            "SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL")
+        return {r[0]: r[1] for r in rows}
+
+    @staticmethod
+    def _per_doc(hits: list[PassageHit], allowed: set[str], canon: dict[str, str],
+                 exclude: set[str] | None) -> dict[str, tuple[float, list[tuple[int, float]]]]:
+        """Best passage score per canonical document (copies count for their original)."""
+        out: dict[str, tuple[float, list[tuple[int, float]]]] = {}
+        for h in hits:
+            if h.doc_id not in allowed:
+                continue
+            doc_id = canon.get(h.doc_id, h.doc_id)
+            if exclude and (doc_id in exclude or h.doc_id in exclude):
+                continue
+            best, plist = out.get(doc_id, (float("-inf"), []))
+            plist.append((h.passage_id, h.score))
+            out[doc_id] = (max(best, h.score), plist)
+        return out
+
+    @staticmethod
+    def _merged_passages(doc_id: str, kw_doc, sem_doc, mode: str) -> list[tuple[int, float]]:
+        kw = dict(kw_doc.get(doc_id, (0, []))[1])
+        sem = dict(sem_doc.get(doc_id, (0, []))[1])
+        kmax = max(kw.values(), default=1.0) or 1.0
+        merged: dict[int, float] = {}
+        for pid in set(kw) | set(sem):
+            k_s = kw.get(pid, 0.0) / kmax
+            s_s = sem.get(pid, 0.0)
+            merged[pid] = k_s if mode == "keyword" else s_s if mode == "semantic" else \
+                KEYWORD_WEIGHT * k_s + (1 - KEYWORD_WEIGHT) * s_s
+        return sorted(((pid, round(s, 4)) for pid, s in merged.items()), key=lambda x: -x[1])
+
+    # --- drafts and timelines -----------------------------------------------------------------
+    def key_terms(self, text: str, n: int = 20) -> list[str]:
+        """The draft's most distinctive words: frequent in it, rare in the library."""
+        counts = Counter(t for t in terms(text) if len(t) > 2 and re.search(r"[a-z]", t))
+        total_docs = self.store.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0] or 1
+        scored = []
+        for term, tf in counts.most_common(200):
+            word = re.sub(r"[^\w]", " ", term).strip()
+            if not word:
+                continue
+            try:
+                df = self.store.db.execute(
+                    "SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH ?",
+                    (f'"{word}"',)).fetchone()[0]
+            except Exception:
+                continue
+            if df == 0:
+                continue
+            scored.append((tf * np.log(1 + total_docs / df), term))
+        return [t for _, t in sorted(scored, reverse=True)[:n]]
+
+    def related(self, draft: str, k: int = 10, flt: DocFilter | None = None) -> list[Hit]:
+        from backlist.index.chunking import chunk
+
+        key = self.key_terms(draft)
+        draft_doc = Document(id="draft", kind="note", source="draft", position="", text=draft)
+        pieces = [p.text for p in chunk(draft_doc)][:16] or [draft]
+        exclude = self._same_as(draft)
+        hits = self.search(" ".join(key) or draft[:500], k=k, flt=flt,
+                           keyword_query=" ".join(key) or None, semantic_texts=pieces,
+                           exclude=exclude)
+        names = set(re.findall(r"\b[A-Z][\w.-]*(?:\s[A-Z][\w.-]*)*", draft))
+        for h in hits:
+            body = " ".join(p.text for p, _ in h.passages).lower()
+            shared = [t for t in key if t in body][:5]
+            shared_names = [nm for nm in names if len(nm) > 3 and nm.lower() in body][:3]
+            bits = []
+            if shared:
+                bits.append("shared terms: " + ", ".join(shared))
+            if shared_names:
+                bits.append("names: " + ", ".join(sorted(shared_names)))
+            h.reason = "; ".join(bits) or "similar in meaning"
+        return hits
+
+    def _same_as(self, draft: str) -> set[str]:
+        """Library documents that are this draft (already ingested), to leave out."""
+        words = re.findall(r"\w+", draft.lower())[:50]
+        if len(words) < 20:
+            return set()
+        probe = " ".join(words[:12])
+        out = set()
+        for h in self.store.keyword_search(" ".join(f'"{w}"' for w in words[:12]), 20):
+            doc = self.store.get_document(h.doc_id)
+            if doc and probe in " ".join(re.findall(r"\w+", doc.text.lower())):
+                out.add(doc.id)
+                if doc.duplicate_of:
+                    out.add(doc.duplicate_of)
+        return out
+
+    def timeline(self, query: str, flt: DocFilter | None = None, limit: int = 50,
+                 min_share: float = 0.35) -> tuple[list[Hit], list[Hit]]:
+        """Documents that discuss the query, oldest first; undated ones apart."""
+        hits = self.search(query, k=limit, flt=flt, per_doc=1)
+        if not hits:
+            return [], []
+        top = hits[0].score
+        kept = [h for h in hits if h.score >= top * min_share and (h.keyword > 0 or h.semantic > 0.5)]
+        dated = sorted((h for h in kept if h.doc.date), key=lambda h: h.doc.date)
+        undated = [h for h in kept if not h.doc.date]
+        return dated, undated
