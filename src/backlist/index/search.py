@@ -234,13 +234,17 @@ class Searcher:
         return out
 
     def timeline(self, query: str, flt: DocFilter | None = None, limit: int = 50,
-                 min_share: float = 0.35) -> tuple[list[Hit], list[Hit]]:
-        """Documents that discuss the query, oldest first; undated ones apart."""
+                 min_semantic: float = 0.5) -> tuple[list[Hit], list[Hit]]:
+        """Documents that discuss the query, oldest first; undated ones apart.
+
+        A document discusses it when one passage holds every query word, or when it is close
+        in meaning (semantic score, normalised within the results, of at least min_semantic)."""
         hits = self.search(query, k=limit, flt=flt, per_doc=1)
-        if not hits:
-            return [], []
-        top = hits[0].score
-        kept = [h for h in hits if h.score >= top * min_share and (h.keyword > 0 or h.semantic > 0.5)]
+        words = [f'"{w}"' for w in re.findall(r"\w+", query.lower()) if w not in STOPWORDS]
+        canon = self._canonical_map()
+        holds_all = {canon.get(h.doc_id, h.doc_id)
+                     for h in self.store.keyword_search(" AND ".join(words), 1000)} if words else set()
+        kept = [h for h in hits if h.doc.id in holds_all or h.semantic >= min_semantic]
         dated = sorted((h for h in kept if h.doc.date), key=lambda h: h.doc.date)
         undated = [h for h in kept if not h.doc.date]
         return dated, undated

@@ -100,4 +100,6 @@ def _jsonable(value: object) -> object:
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):  # YAML turns timestamps into datetimes: keep them ISO
+        return value.isoformat()
     return str(value)
