@@ -141,9 +141,7 @@ class Searcher:
         return hits
 
     def _canonical_map(self) -> dict[str, str]:
-        rows = self.store.db.execute(
-            "SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL")
-        return {r[0]: r[1] for r in rows}
+        return self.store.canonical_map()
 
     @staticmethod
     def _per_doc(hits: list[PassageHit], allowed: set[str], canon: dict[str, str],
@@ -178,18 +176,13 @@ class Searcher:
     def key_terms(self, text: str, n: int = 20) -> list[str]:
         """The draft's most distinctive words: frequent in it, rare in the library."""
         counts = Counter(t for t in terms(text) if len(t) > 2 and re.search(r"[a-z]", t))
-        total_docs = self.store.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0] or 1
+        total_docs = self.store.passage_count() or 1
         scored = []
         for term, tf in counts.most_common(200):
             word = re.sub(r"[^\w]", " ", term).strip()
             if not word:
                 continue
-            try:
-                df = self.store.db.execute(
-                    "SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH ?",
-                    (f'"{word}"',)).fetchone()[0]
-            except Exception:
-                continue
+            df = self.store.passage_frequency(f'"{word}"')
             if df == 0:
                 continue
             scored.append((tf * np.log(1 + total_docs / df), term))

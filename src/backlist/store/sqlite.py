@@ -336,6 +336,21 @@ class SQLiteStore(Store):
             "ORDER BY v.distance", (vector, k)).fetchall()
         return [PassageHit(r[0], r[1], 1.0 - r[2], i) for i, r in enumerate(rows)]
 
+    def canonical_map(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.db.execute(
+            "SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL")}
+
+    def passage_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+
+    def passage_frequency(self, match: str) -> int:
+        """How many passages match an FTS5 expression (0 when it is not valid FTS5)."""
+        try:
+            return self.db.execute("SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH ?",
+                                   (match,)).fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
     def reset_index(self, embeddings_only: bool = False) -> None:
         with self.db:
             if self._has_vec():
