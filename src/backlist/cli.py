@@ -355,6 +355,44 @@ def eval_cmd(
     out.print(table)
 
 
+@app.command()
+def mcp(
+    http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP, not stdio.")] = False,
+    host: Annotated[str, typer.Option(help="Address to bind with --http.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port with --http.")] = 8765,
+) -> None:
+    """Serve the library to agents over the Model Context Protocol (stdio by default)."""
+    from backlist.mcp_server import serve
+
+    serve(STATE["library"], http=http, host=host, port=port)
+
+
+@app.command()
+def context(
+    topic: Annotated[str, typer.Argument(help="A topic, or - to read it from standard input.")],
+    draft: Annotated[Path | None, typer.Option(help="A draft to find context for.")] = None,
+    budget: Annotated[int, typer.Option(help="Token budget for the whole pack.")] = 4000,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout.")] = None,
+) -> None:
+    """Write a Markdown context pack of cited excerpts that fits a token budget."""
+    from backlist.context_pack import build_context
+
+    topic_text = sys.stdin.read().strip() if topic == "-" else topic.strip()
+    draft_text = _read_draft(str(draft)) if draft else None
+    if not topic_text and not draft_text:
+        _fail("give a topic or --draft")
+    if budget < 200:
+        _fail("--budget must be at least 200 tokens")
+    lib = _open(read_only=True)
+    pack = build_context(lib, topic_text or None, draft_text, budget)
+    lib.close()
+    if out_file:
+        out_file.write_text(pack, encoding="utf-8")
+        err.print(f"Wrote {out_file}")
+    else:
+        sys.stdout.write(pack)
+
+
 def run() -> None:
     try:
         app()

@@ -70,7 +70,7 @@ class Library:
             self.store.set_meta("embedder_spec", spec)
             self._embedder = None
 
-    def embed_pending(self, progress: Progress | None = None, batch: int = 256) -> int:
+    def embed_pending(self, progress: Progress | None = None, batch: int = 1024) -> int:
         todo = self.store.count_unembedded()
         if not todo:
             return 0

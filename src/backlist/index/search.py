@@ -131,8 +131,9 @@ class Searcher:
             pid for doc_id, _ in ranked
             for pid, _ in self._merged_passages(doc_id, kw_doc, sem_doc, mode)[:per_doc])
         hits = []
+        docs = self.store.get_documents([doc_id for doc_id, _ in ranked])
         for doc_id, (total, k_s, s_s) in ranked:
-            doc = self.store.get_document(doc_id)
+            doc = docs.get(doc_id)
             if doc is None:
                 continue
             plist = [(passages[pid], score) for pid, score in

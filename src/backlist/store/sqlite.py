@@ -177,6 +177,14 @@ class SQLiteStore(Store):
         row = self.db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
         return self._doc(row) if row else None
 
+    def get_documents(self, ids: Sequence[str], with_turns: bool = False) -> dict[str, Document]:
+        """Several documents in one query; speaker turns (large for interviews) only if asked."""
+        if not ids:
+            return {}
+        rows = self.db.execute(
+            f"SELECT * FROM documents WHERE id IN ({','.join('?' * len(ids))})", list(ids))
+        return {r["id"]: self._doc(r, with_turns) for r in rows}
+
     def resolve_id(self, prefix: str) -> list[str]:
         return [r[0] for r in self.db.execute(
             "SELECT id FROM documents WHERE id LIKE ? ESCAPE '\\' LIMIT 5",
@@ -251,14 +259,14 @@ class SQLiteStore(Store):
                 "sources": q("SELECT COUNT(*) FROM sources").fetchone()[0],
                 "by_kind": by_kind, "by_year": by_year}
 
-    def _doc(self, r: sqlite3.Row) -> Document:
+    def _doc(self, r: sqlite3.Row, with_turns: bool = True) -> Document:
         doc = Document(
             id=r["id"], kind=r["kind"], source=r["source"], position=r["position"] or "",
             text=r["text"], title=r["title"], subtitle=r["subtitle"], date=r["date"],
             url=r["url"] or r["linked_url"], authors=json.loads(r["authors"] or "[]"),
             speakers=json.loads(r["speakers"] or "[]"), audience=r["audience"],
             comments=json.loads(r["comments"] or "[]"),
-            turns=[Turn(**t) for t in json.loads(r["turns"] or "[]")],
+            turns=[Turn(**t) for t in json.loads(r["turns"] or "[]")] if with_turns else [],
             metadata=json.loads(r["metadata"] or "{}"), is_draft=bool(r["is_draft"]),
             duplicate_of=r["duplicate_of"])
         if r["linked_url"] and not r["url"]:
@@ -290,6 +298,11 @@ class SQLiteStore(Store):
         return [(r[0], r[1], r[2]) for r in self.db.execute(
             "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id "
             "WHERE p.embedded = 0 ORDER BY p.id LIMIT ?", (limit,))]
+
+    def unembedded_all(self) -> list[tuple[int, str, str | None]]:
+        """Every passage with its document title (benchmarks encode them again for comparison)."""
+        return [(r[0], r[1], r[2]) for r in self.db.execute(
+            "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id")]
 
     def count_unembedded(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM passages WHERE embedded = 0").fetchone()[0]
