@@ -20,6 +20,7 @@ from backlist.store.base import DocFilter, PassageHit
 MODES = ("hybrid", "keyword", "semantic")
 KEYWORD_WEIGHT = 0.6
 CANDIDATES = 300
+COMMON_SHARE = 0.5  # a word in more than half the passages is left out of the keyword query
 STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because
 been before being below between both but by can could did do does doing down during each few for
 from further had has have having he her here hers herself him himself his how i if in into is it
@@ -48,8 +49,11 @@ def terms(text: str) -> list[str]:
             if t not in STOPWORDS and not t.isdigit() or (t.isdigit() and len(t) == 4)]
 
 
-def fts_query(query: str) -> str | None:
-    """A user's words as an FTS5 query: their phrases and prefixes kept, other words OR-ed."""
+def fts_query(query: str, too_common: set[str] | None = None) -> str | None:
+    """A user's words as an FTS5 query: their phrases and prefixes kept, other words OR-ed.
+
+    Words in too_common (found in most passages) are left out when others remain: they add
+    almost nothing to BM25 and make every passage a candidate to score."""
     phrases = re.findall(r'"([^"]+)"', query)
     rest = re.sub(r'"[^"]*"', " ", query)
     parts = []
@@ -60,9 +64,11 @@ def fts_query(query: str) -> str | None:
     for raw in rest.split():
         prefix = raw.endswith("*")
         for w in re.findall(r"\w+", raw.lower()):
-            if w in STOPWORDS and not prefix:
+            if (w in STOPWORDS or (too_common and w in too_common)) and not prefix:
                 continue
             parts.append(f'"{w}"' + ("*" if prefix else ""))
+    if not parts and too_common:
+        return fts_query(query)
     if not parts:  # a query made only of common words ("how I write") still means something
         parts = [f'"{w}"' for w in re.findall(r"\w+", query.lower())]
     parts = list(dict.fromkeys(parts))
@@ -76,7 +82,11 @@ class Searcher:
 
     # --- candidate lists -----------------------------------------------------------------
     def _keyword(self, query: str, k: int) -> list[PassageHit]:
-        match = fts_query(query)
+        words = [w for w in re.findall(r"\w+", query.lower()) if w not in STOPWORDS]
+        total = self.store.passage_count() or 1
+        common = {w for w, df in self.store.term_frequencies(words).items()
+                  if df / total > COMMON_SHARE}
+        match = fts_query(query, common)
         if not match:
             return []
         return self.store.keyword_search(match, k)

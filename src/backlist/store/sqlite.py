@@ -364,6 +364,32 @@ class SQLiteStore(Store):
         except sqlite3.OperationalError:
             return 0
 
+    def term_frequencies(self, words: Sequence[str]) -> dict[str, int]:
+        """How many passages hold each word, after the index's own stemming (FTS5 porter).
+
+        The words are run through a scratch FTS5 table with the same tokenizer, so the stems
+        are exactly the index's; their counts come from an fts5vocab view of the index."""
+        if not words:
+            return {}
+        if not getattr(self, "_vocab_ready", False):
+            self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.term_df "
+                            "USING fts5vocab(main, passages_fts, row)")
+            self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.stem_probe USING fts5("
+                            "t, tokenize = 'porter unicode61 remove_diacritics 2')")
+            self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.stem_probe_v "
+                            "USING fts5vocab(temp, stem_probe, instance)")
+            self._vocab_ready = True
+        out: dict[str, int] = {}
+        with self.db:
+            for word in dict.fromkeys(words):
+                self.db.execute("INSERT INTO temp.stem_probe(rowid, t) VALUES (1, ?)", (word,))
+                stems = [r[0] for r in self.db.execute("SELECT term FROM temp.stem_probe_v")]
+                self.db.execute("DELETE FROM temp.stem_probe")
+                counts = [(self.db.execute("SELECT doc FROM temp.term_df WHERE term = ?",
+                                           (st,)).fetchone() or (0,))[0] for st in stems]
+                out[word] = max(counts, default=0)
+        return out
+
     def reset_index(self, embeddings_only: bool = False) -> None:
         with self.db:
             if self._has_vec():
