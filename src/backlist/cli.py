@@ -393,6 +393,207 @@ def context(
         sys.stdout.write(pack)
 
 
+topics_app = typer.Typer(help="The topic taxonomy (topics.yaml in the library).",
+                         invoke_without_command=True)
+app.add_typer(topics_app, name="topics")
+
+
+@topics_app.callback()
+def topics_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Topics with document counts per year."""
+    if ctx.invoked_subcommand:
+        return
+    from backlist.analysis.topics import topic_counts
+
+    lib = _open(read_only=True)
+    try:
+        rows = topic_counts(lib)
+    except BacklistError as exc:
+        _fail(str(exc))
+    lib.close()
+    if as_json:
+        _json(rows)
+        return
+    years = sorted({y for r in rows for y in r["by_year"]})
+    table = Table(header_style="bold")
+    table.add_column("topic")
+    table.add_column("documents", justify="right")
+    for y in years:
+        table.add_column(y, justify="right")
+    for r in rows:
+        table.add_row(escape(r["name"]), str(r["documents"]),
+                      *(str(r["by_year"].get(y, "")) for y in years))
+    out.print(table)
+
+
+@topics_app.command("suggest")
+def topics_suggest(
+    n: Annotated[int | None, typer.Option("-n", help="How many topics (default: chosen by "
+                                                     "silhouette).")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing topics.yaml.")] = False,
+) -> None:
+    """Propose a taxonomy by clustering the archive; writes topics.yaml for you to edit."""
+    from backlist.analysis.topics import save_topics, suggest_topics, topics_path
+
+    lib = _open()
+    try:
+        topics = suggest_topics(lib, n)
+    except BacklistError as exc:
+        _fail(str(exc))
+    path = topics_path(lib)
+    if path.exists() and not force:
+        path = path.with_name("topics.suggested.yaml")
+    save_topics(path, topics)
+    lib.close()
+    for t in topics:
+        out.print(f"- [bold]{escape(t.name)}[/]: {escape(t.description)}")
+    out.print(f"Wrote {path}. Edit it, then run `backlist tag`.")
+
+
+@app.command()
+def tag(
+    doc_id: Annotated[str | None, typer.Argument(help="With --set: the document to tag.")] = None,
+    set_topic: Annotated[str | None, typer.Option("--set", help="Assign this topic by hand.")] = None,
+) -> None:
+    """Give every document one to three topics; `tag ID --set TOPIC` assigns one by hand
+    (manual assignments are never overwritten by re-tagging)."""
+    from backlist.analysis.topics import set_manual_topic, tag_documents
+
+    lib = _open()
+    try:
+        if set_topic or doc_id:
+            if not (set_topic and doc_id):
+                _fail("use `backlist tag ID --set TOPIC`, or `backlist tag` alone for all")
+            set_manual_topic(lib, doc_id, set_topic)
+            out.print(f"{doc_id}: tagged {set_topic} (manual)")
+        else:
+            result = tag_documents(lib)
+            out.print(f"Tagged {len(result)} documents.")
+    except BacklistError as exc:
+        _fail(str(exc))
+    lib.close()
+
+
+@app.command()
+def entities(
+    kind: Annotated[str | None, typer.Option(help="model, org, person or paper")] = None,
+    refresh: Annotated[bool, typer.Option(help="Extract again before listing.")] = True,
+    limit: Annotated[int, typer.Option()] = 40,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Models, labs, people and papers the archive keeps returning to."""
+    from backlist.analysis.entities import entity_table, extract_all
+
+    lib = _open()
+    if refresh:
+        extract_all(lib)
+    rows = entity_table(lib, kind)
+    lib.close()
+    if as_json:
+        _json(rows)
+        return
+    table = Table(header_style="bold")
+    for col in ("entity", "kind", "documents", "mentions", "guest in", "first", "last"):
+        table.add_column(col)
+    for r in rows[:limit]:
+        table.add_row(escape(r["entity"]), r["kind"], str(r["documents"]), str(r["mentions"]),
+                      str(r["guest_in"] or ""), r["first"] or "", r["last"] or "")
+    out.print(table)
+
+
+metrics_app = typer.Typer(help="Performance metrics.")
+app.add_typer(metrics_app, name="metrics")
+
+
+@metrics_app.command("import")
+def metrics_import(csv_file: Path) -> None:
+    """Import a dashboard CSV: a key column (id, post_id, url or slug), then numeric columns."""
+    from backlist.analysis.metrics import import_csv
+
+    lib = _open()
+    try:
+        result = import_csv(lib, csv_file)
+    except BacklistError as exc:
+        _fail(str(exc))
+    lib.close()
+    out.print(f"Matched {result.matched} row(s); columns: {', '.join(result.columns) or 'none'}.")
+    for row in result.unmatched:
+        err.print(f"[yellow]unmatched:[/] {csv_file}: {escape(row)}")
+
+
+@app.command()
+def top(
+    by: Annotated[str, typer.Option("--by", help="Metric name, e.g. open_rate or views.")],
+    year: Annotated[str | None, typer.Option()] = None,
+    topic: Annotated[str | None, typer.Option()] = None,
+    k: Annotated[int, typer.Option("-k")] = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The best-performing pieces by a metric."""
+    from backlist.analysis.metrics import top as top_docs
+
+    lib = _open(read_only=True)
+    try:
+        rows = top_docs(lib, by, year, topic, k)
+    except BacklistError as exc:
+        _fail(str(exc))
+    lib.close()
+    if as_json:
+        _json([{**doc_summary(d), by: v} for d, v in rows])
+        return
+    for n, (d, v) in enumerate(rows, start=1):
+        out.print(f"{n}. {escape(d.title or '(untitled)')} · {d.date or 'undated'} · {by} {v:g}")
+
+
+@app.command()
+def insights(
+    metric: Annotated[str, typer.Option("--by")] = "open_rate",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """What performs, by topic, format, length and weekday: counts, medians, spread."""
+    from backlist.analysis.metrics import insights as compute
+
+    lib = _open(read_only=True)
+    try:
+        report = compute(lib, metric)
+    except BacklistError as exc:
+        _fail(str(exc))
+    lib.close()
+    if as_json:
+        _json(report)
+        return
+    o = report["overall"]
+    out.print(f"[bold]{metric}[/]: {o['n']} pieces, median {o['median']:g} "
+              f"(range {o['min']:g}-{o['max']:g})")
+    for name, rows in report["groups"].items():
+        table = Table(title=f"by {name}", header_style="bold")
+        for col in ("group", "n", "median", "p25-p75", "range", "reading"):
+            table.add_column(col)
+        for r in rows:
+            spread = f"{r['p25']:g}-{r['p75']:g}" if "p25" in r else ""
+            table.add_row(escape(r["group"]), str(r["n"]), f"{r['median']:g}", spread,
+                          f"{r['min']:g}-{r['max']:g}", r["verdict"])
+        out.print(table)
+
+
+@app.command()
+def review(
+    year: str,
+    out_file: Annotated[Path | None, typer.Option("--out")] = None,
+) -> None:
+    """Draft a year in review (Markdown, with PNG charts beside it)."""
+    from backlist.analysis.entities import extract_all
+    from backlist.analysis.review import draft_review
+
+    if not (len(year) == 4 and year.isdigit()):
+        _fail(f"{year}: give a year like 2025")
+    lib = _open()
+    extract_all(lib)
+    path = draft_review(lib, year, out_file or Path(f"review-{year}.md"))
+    lib.close()
+    out.print(f"Wrote {path}")
+
+
 def run() -> None:
     try:
         app()

@@ -37,6 +37,13 @@ CREATE TABLE IF NOT EXISTS passages (
   speaker TEXT, hash TEXT NOT NULL, embedded INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id);
 CREATE INDEX IF NOT EXISTS passages_unembedded ON passages(embedded) WHERE embedded = 0;
+CREATE TABLE IF NOT EXISTS doc_topics (
+  doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, topic TEXT NOT NULL,
+  score REAL NOT NULL, manual INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (doc_id, topic));
+CREATE TABLE IF NOT EXISTS entity_mentions (
+  doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, entity TEXT NOT NULL,
+  kind TEXT NOT NULL, parent TEXT, mentions INTEGER NOT NULL, role TEXT NOT NULL DEFAULT 'mention',
+  PRIMARY KEY (doc_id, entity, role));
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
   text, title, tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
 """
@@ -389,6 +396,55 @@ class SQLiteStore(Store):
                                            (st,)).fetchone() or (0,))[0] for st in stems]
                 out[word] = max(counts, default=0)
         return out
+
+    # --- analysis tables ----------------------------------------------------------------
+    def doc_vectors(self) -> dict[str, list[bytes]]:
+        """Every document's passage vectors (raw float32 blobs), for topic clustering."""
+        if not self._has_vec():
+            return {}
+        out: dict[str, list[bytes]] = {}
+        for doc_id, blob in self.db.execute(
+                "SELECT p.doc_id, v.embedding FROM passages p JOIN passages_vec v ON v.rowid = p.id"):
+            out.setdefault(doc_id, []).append(blob)
+        return out
+
+    def set_doc_topics(self, doc_id: str, scored: Sequence[tuple[str, float]],
+                       manual: bool = False) -> None:
+        with self.db:
+            if manual:
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO doc_topics(doc_id, topic, score, manual) VALUES (?,?,?,1)",
+                    [(doc_id, t, s) for t, s in scored])
+                return
+            self.db.execute("DELETE FROM doc_topics WHERE doc_id = ? AND manual = 0", (doc_id,))
+            self.db.executemany(
+                "INSERT OR IGNORE INTO doc_topics(doc_id, topic, score, manual) VALUES (?,?,?,0)",
+                [(doc_id, t, s) for t, s in scored])
+
+    def doc_topics(self) -> dict[str, list[tuple[str, float, bool]]]:
+        out: dict[str, list[tuple[str, float, bool]]] = {}
+        for r in self.db.execute("SELECT doc_id, topic, score, manual FROM doc_topics "
+                                 "ORDER BY manual DESC, score DESC"):
+            out.setdefault(r[0], []).append((r[1], r[2], bool(r[3])))
+        return out
+
+    def set_entities(self, doc_id: str, rows: Sequence[tuple[str, str, str | None, int, str]]) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM entity_mentions WHERE doc_id = ?", (doc_id,))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO entity_mentions(doc_id, entity, kind, parent, mentions, role) "
+                "VALUES (?,?,?,?,?,?)", [(doc_id, *r) for r in rows])
+
+    def entity_rows(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT e.*, d.date, d.duplicate_of FROM entity_mentions e "
+            "JOIN documents d ON d.id = e.doc_id")]
+
+    def add_metrics(self, doc_id: str, values: dict[str, float], origin: str) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO metrics(doc_id, name, value, origin) VALUES (?,?,?,?)",
+                [(doc_id, k, float(v), origin) for k, v in values.items()])
 
     def reset_index(self, embeddings_only: bool = False) -> None:
         with self.db:
