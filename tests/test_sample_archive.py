@@ -103,6 +103,13 @@ def test_speaker_filter(sample_lib):
     assert hits and all("Bryan Catanzaro" in h.doc.speakers for h in hits)
 
 
+def test_entity_filter(sample_lib):
+    hits = Searcher(sample_lib).search("open models", k=10, flt=DocFilter(entity="Nemotron"))
+    assert len(hits) >= 3 and all("Nemotron" in h.doc.text for h in hits)
+    family = Searcher(sample_lib).search("release", k=20, flt=DocFilter(entity="Llama"))
+    assert family and all("Llama" in h.doc.text or "LLaMA" in h.doc.text for h in family)
+
+
 def test_timeline_oldest_first(sample_lib):
     dated, undated = Searcher(sample_lib).timeline("year in review")
     dates = [h.doc.date for h in dated]

@@ -240,9 +240,10 @@ def _print_hits(hits, query_terms: list[str]) -> None:
         out.print()
 
 
-def _filters(kind, since, until, speaker, drafts=False) -> DocFilter:
+def _filters(kind, since, until, speaker, drafts=False, entity=None) -> DocFilter:
     return DocFilter(kinds=kind or (), since=_date_opt(since, "since"),
-                     until=_date_opt(until, "until"), speaker=speaker, include_drafts=drafts)
+                     until=_date_opt(until, "until"), speaker=speaker, include_drafts=drafts,
+                     entity=entity)
 
 
 @app.command()
@@ -254,6 +255,8 @@ def search(
     since: Annotated[str | None, typer.Option()] = None,
     until: Annotated[str | None, typer.Option()] = None,
     speaker: Annotated[str | None, typer.Option(help="Only documents where NAME speaks.")] = None,
+    entity: Annotated[str | None, typer.Option(help="Only documents that mention this model, lab "
+                                                    "or person (see `backlist entities`).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Find where you wrote or talked about something: one hit per document, best passages below.
@@ -266,7 +269,8 @@ def search(
     if not query.strip():
         _fail("empty query")
     lib = _open(read_only=True)
-    hits = Searcher(lib).search(query, k=k, mode=mode, flt=_filters(kind, since, until, speaker))
+    hits = Searcher(lib).search(query, k=k, mode=mode,
+                                flt=_filters(kind, since, until, speaker, entity=entity))
     if as_json:
         _json(_hits_json(hits))
     else:
@@ -311,13 +315,15 @@ def _read_draft(draft: str) -> str:
 def timeline(
     query: str,
     kind: Annotated[list[str] | None, typer.Option()] = None,
+    entity: Annotated[str | None, typer.Option(help="Only documents that mention it.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """What you said about something over time: oldest first, undated pieces listed apart."""
     from backlist.index.search import Searcher, terms
 
     lib = _open(read_only=True)
-    dated, undated = Searcher(lib).timeline(query, flt=_filters(kind, None, None, None))
+    dated, undated = Searcher(lib).timeline(query, flt=_filters(kind, None, None, None,
+                                                                entity=entity))
     if as_json:
         _json({"dated": _hits_json(dated), "undated": _hits_json(undated)})
     else:

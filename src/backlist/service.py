@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backlist.analysis.entities import extract, load_gazetteer
 from backlist.config import DB_NAME, library_dir
 from backlist.dedup import link_copies
 from backlist.errors import BacklistError, IngestError, NotFoundError
@@ -50,6 +51,7 @@ class Library:
             raise BacklistError(f"{self.dir}: no library here yet (run `backlist ingest` first)")
         self.store = SQLiteStore(db, read_only=read_only)
         self._embedder = None
+        self._gazetteer = None
 
     def close(self) -> None:
         self.store.close()
@@ -148,11 +150,17 @@ class Library:
             report.documents_unchanged += 1
             return
         report.passages_added += self.store.write_document(doc, chunk(doc))
+        self.store.set_entities(doc.id, extract(doc, self._entries(), set(doc.speakers)))
         if old is None:
             report.documents_new += 1
         else:
             report.documents_updated += 1
         self.store.set_meta("links_dirty", "1")
+
+    def _entries(self):
+        if self._gazetteer is None:
+            self._gazetteer = load_gazetteer(self.dir)
+        return self._gazetteer
 
     def _vanished(self, roots: list[str]) -> list[dict[str, Any]]:
         """Sources under the given paths whose files are gone: reported, never deleted."""

@@ -21,6 +21,7 @@ MODES = ("hybrid", "keyword", "semantic")
 KEYWORD_WEIGHT = 0.6
 CANDIDATES = 300
 COMMON_SHARE = 0.5  # a word in more than half the passages is left out of the keyword query
+MAX_KEYWORD_ROWS = 20_000
 STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because
 been before being below between both but by can could did do does doing down during each few for
 from further had has have having he her here hers herself him himself his how i if in into is it
@@ -84,8 +85,13 @@ class Searcher:
     def _keyword(self, query: str, k: int) -> list[PassageHit]:
         words = [w for w in re.findall(r"\w+", query.lower()) if w not in STOPWORDS]
         total = self.store.passage_count() or 1
-        common = {w for w, df in self.store.term_frequencies(words).items()
-                  if df / total > COMMON_SHARE}
+        dfs = self.store.term_frequencies(words)
+        common = {w for w, df in dfs.items() if df / total > COMMON_SHARE}
+        # Bound the work: BM25 scores every passage a word matches, so on a large library the
+        # most common words go first until the rest match at most MAX_KEYWORD_ROWS passages.
+        rest = sorted((df, w) for w, df in dfs.items() if w not in common)
+        while len(rest) > 1 and sum(df for df, _ in rest) > MAX_KEYWORD_ROWS:
+            common.add(rest.pop()[1])
         match = fts_query(query, common)
         if not match:
             return []
@@ -113,9 +119,10 @@ class Searcher:
         flt = flt or DocFilter()
         allowed = self.store.filtered_ids(DocFilter(
             kinds=flt.kinds, since=flt.since, until=flt.until, include_drafts=flt.include_drafts,
-            include_duplicates=True, speaker=flt.speaker))
+            include_duplicates=True, speaker=flt.speaker, entity=flt.entity))
         canon = self._canonical_map()
-        n = CANDIDATES if not (flt.kinds or flt.since or flt.until or flt.speaker) else CANDIDATES * 4
+        narrowed = flt.kinds or flt.since or flt.until or flt.speaker or flt.entity
+        n = CANDIDATES * 4 if narrowed else CANDIDATES
         kw = self._keyword(keyword_query or query, n) if mode != "semantic" else []
         sem = self._semantic(semantic_texts or [query], n) if mode != "keyword" else []
         kw_doc = self._per_doc(kw, allowed, canon, exclude)
