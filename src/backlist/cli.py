@@ -39,6 +39,17 @@ def _open(read_only: bool = False) -> Library:
     raise AssertionError
 
 
+def _run(fn, read_only: bool = True):
+    """Open the library, run fn(lib), close it; a BacklistError becomes one error line."""
+    lib = _open(read_only=read_only)
+    try:
+        return fn(lib)
+    except BacklistError as exc:
+        _fail(str(exc))
+    finally:
+        lib.close()
+
+
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -153,12 +164,7 @@ def ls_cmd(
 @app.command()
 def get(doc_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show one document in full."""
-    lib = _open(read_only=True)
-    try:
-        doc = lib.get(doc_id)
-    except BacklistError as exc:
-        _fail(str(exc))
-    lib.close()
+    doc = _run(lambda lib: lib.get(doc_id))
     if as_json:
         _json(doc_full(doc))
         return
@@ -411,12 +417,7 @@ def topics_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--jso
         return
     from backlist.analysis.topics import topic_counts
 
-    lib = _open(read_only=True)
-    try:
-        rows = topic_counts(lib)
-    except BacklistError as exc:
-        _fail(str(exc))
-    lib.close()
+    rows = _run(topic_counts)
     if as_json:
         _json(rows)
         return
@@ -516,12 +517,7 @@ def metrics_import(csv_file: Path) -> None:
     """Import a dashboard CSV: a key column (id, post_id, url or slug), then numeric columns."""
     from backlist.analysis.metrics import import_csv
 
-    lib = _open()
-    try:
-        result = import_csv(lib, csv_file)
-    except BacklistError as exc:
-        _fail(str(exc))
-    lib.close()
+    result = _run(lambda lib: import_csv(lib, csv_file), read_only=False)
     out.print(f"Matched {result.matched} row(s); columns: {', '.join(result.columns) or 'none'}.")
     for row in result.unmatched:
         err.print(f"[yellow]unmatched:[/] {csv_file}: {escape(row)}")
@@ -538,12 +534,7 @@ def top(
     """The best-performing pieces by a metric."""
     from backlist.analysis.metrics import top as top_docs
 
-    lib = _open(read_only=True)
-    try:
-        rows = top_docs(lib, by, year, topic, k)
-    except BacklistError as exc:
-        _fail(str(exc))
-    lib.close()
+    rows = _run(lambda lib: top_docs(lib, by, year, topic, k))
     if as_json:
         _json([{**doc_summary(d), by: v} for d, v in rows])
         return
@@ -559,12 +550,7 @@ def insights(
     """What performs, by topic, format, length and weekday: counts, medians, spread."""
     from backlist.analysis.metrics import insights as compute
 
-    lib = _open(read_only=True)
-    try:
-        report = compute(lib, metric)
-    except BacklistError as exc:
-        _fail(str(exc))
-    lib.close()
+    report = _run(lambda lib: compute(lib, metric))
     if as_json:
         _json(report)
         return

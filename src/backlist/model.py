@@ -7,8 +7,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("post", "episode", "transcript", "article", "page", "note")
-
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 
 
@@ -78,8 +76,8 @@ class Passage:
 
 @dataclass
 class Source:
-    """One unit of input: a file, or a whole Substack export (folder or zip)."""
+    """One unit of input: a file, a whole Substack export (folder or zip), or a feed URL,
+    with the reader kind that takes it (see backlist.ingest.KINDS)."""
 
     path: str
     kind: str
-    fingerprint: str  # hash of the bytes read, to skip unchanged input

@@ -225,4 +225,4 @@ def doc_full(doc: Document) -> dict[str, Any]:
             "source": doc.source, "position": doc.position,
             "duplicate_of": doc.duplicate_of,
             "speakers": doc.speakers, "audience": doc.audience, "is_draft": doc.is_draft,
-            "metrics": doc.metrics, "metadata": doc.metadata}
+            "content_hash": doc.content_hash, "metrics": doc.metrics, "metadata": doc.metadata}

@@ -16,7 +16,7 @@ from backlist.ingest.markdown import read_markdown
 from backlist.ingest.substack import is_substack_export, read_substack
 from backlist.ingest.textdump import looks_like_dump, read_dump
 from backlist.ingest.transcript import looks_like_transcript, read_transcript_file
-from backlist.model import Document
+from backlist.model import Document, Source
 
 _TRANSCRIPT_REF = re.compile(r"<podcast:transcript[^>]*\burl=[\"']([^\"']+)")
 READER_VERSION = "1"  # bump when a reader changes what it yields, so inputs are read again
@@ -27,10 +27,8 @@ _SKIP_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".mp3", ".m4
                   ".mp4", ".pdf", ".json", ".css", ".js", ".ico", ".csv", ".tsv", ".yaml", ".yml"}
 
 
-@dataclass
-class SourceUnit:
-    path: str  # a file, a folder (Substack export) or a URL
-    kind: str
+class SourceUnit(Source):
+    """A Source that knows how to read itself and fingerprint its bytes."""
 
     def read(self, ctx: ReadContext, site: str | None = None) -> Iterator[Document]:
         return READERS[self.kind](self, ctx, site)
