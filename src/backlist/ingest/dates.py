@@ -31,7 +31,7 @@ def stated_date(text: str, today: dt.date | None = None) -> StatedDate | None:
     """The date a piece gives for itself in its opening words, with the words as evidence.
 
     A full date ("February 24th, 2025") counts. A day and month with a weekday and no year
-    ("Last Thursday, February 5th") counts when the weekday fixes the year: the latest year not
+    ("Last Tuesday, March 4th") counts when the weekday fixes the year: the latest year not
     after today in which that day falls on that weekday. A month and day alone do not count.
     """
     today = today or dt.date.today()

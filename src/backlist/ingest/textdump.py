@@ -48,7 +48,7 @@ _TURNS = re.compile(
     rf"|(?:(?P<n2>{_NAME})\s*\((?P<ts2>{_TS})\):?\s*)"
     rf"|(?:(?P<n3>{_NAME})\s*\[(?P<ts3>{_TS})\]:\s*)"
 )
-# Transcripts without timestamps: "…the end.Nathan Lambert: Hey." (two to four capitalised words).
+# Transcripts without timestamps: "…the end.Ana Ruiz: Thanks." (two to four capitalised words).
 _BARE_TURNS = re.compile(r"(?:(?<=[.!?”)\]])|^)\s*(?P<n1>[A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-.]*){1,3}):\s+")
 
 
@@ -162,7 +162,7 @@ def _parse_episode(line_no: int, raw: str) -> Episode:
 
 
 def _split_glued_url(url: str, rest: str) -> tuple[str, str]:
-    """'…/p/roadmapxAI launched' is '/p/roadmap' + 'xAI launched' when 'xAI' recurs in the text."""
+    """'…/p/new-gadgetsiPhone sales' is '/p/new-gadgets' + 'iPhone sales' when 'iPhone' recurs."""
     if not rest or not rest[0].isupper():
         return url, rest
     slug = url.rsplit("/", 1)[-1]
@@ -229,7 +229,7 @@ def _likely_host(episodes: list[Episode]) -> str | None:
 
 
 def slug_title(slug: str, context: str) -> str:
-    """'kimi-k2-and-when-deepseek-moments' -> 'Kimi K2 and when DeepSeek moments', with each
+    """'oyster-reefs-and-the-usace-plan' -> 'Oyster reefs and the USACE plan', with each
     word spelled as the text spells it most often."""
     words = []
     for w in slug.split("-"):

@@ -14,7 +14,7 @@ from backlist.ingest.base import ReadContext
 from backlist.ingest.textio import read_text
 from backlist.model import Document, Turn, stable_id
 
-# "01:07:30 Bryan Catanzaro:" or "[00:12] Host:"; names are 1-5 capitalised words.
+# "01:07:30 Ana Ruiz:" or "[00:12] Host:"; names are 1-5 capitalised words.
 TURN = re.compile(
     r"\[?(?P<ts>\b\d{1,2}:\d{2}(?::\d{2})?)\]?\s+"
     r"(?P<name>[A-Z][\w.’'\-]*(?:\s+(?:[A-Z][\w.’'\-]*|de|van|von|da|del|la|le)){0,4}):\s*"
