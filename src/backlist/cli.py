@@ -224,6 +224,21 @@ def _hits_json(hits) -> list[dict[str, Any]]:
     return [hit_json(h) for h in hits]
 
 
+def _window(text: str, query_terms: list[str], width: int = 400) -> str:
+    """The stretch of a passage around its first query word, cut at word boundaries."""
+    import re
+
+    found = [m.start() for t in query_terms if len(t) > 2
+             if (m := re.search(re.escape(t), text, re.I))]
+    start = max(0, min(found) - width // 4) if found else 0
+    if start:
+        start = text.find(" ", start) + 1
+    end = min(len(text), start + width)
+    if end < len(text) and text.rfind(" ", start, end) > start:
+        end = text.rfind(" ", start, end)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
 def _print_hits(hits, query_terms: list[str]) -> None:
     from rich.text import Text
 
@@ -239,7 +254,7 @@ def _print_hits(hits, query_terms: list[str]) -> None:
         if h.reason:
             out.print(f"   [dim]why: {escape(h.reason)}[/]", highlight=False, soft_wrap=True)
         for p, _ in h.passages:
-            snippet = Text("   “" + " ".join(p.text.split())[:400] + "”")
+            snippet = Text("   “" + _window(" ".join(p.text.split()), query_terms) + "”")
             snippet.highlight_words([t for t in query_terms if len(t) > 2], "bold yellow",
                                     case_sensitive=False)
             out.print(snippet)

@@ -38,7 +38,7 @@ _HEADER_NOISE = re.compile(
 _AUTHOR = re.compile(r"^(?:author|by|host(?:ed by)?)\s*:\s*(?P<name>.+)$", re.I)
 _EPISODES = re.compile(r"^(?P<n>\d[\d,]*)\s+episodes?$", re.I)
 # Lines glued together when the dump was made: "…the end.Next sentence" or "list:* item".
-_GLUED_SENTENCE = re.compile(r"(?<=[a-z0-9%][.!?])(?=[A-Z“\"‘])|(?<=[.!?][”\"’)])(?=[A-Z])")
+_GLUED_SENTENCE = re.compile(r"(?<=[A-Za-z0-9%)]{2}[.!?])(?=[A-Z“\"‘])|(?<=[.!?][”\"’)])(?=[A-Z])")
 _GLUED_BULLET = re.compile(r"(?<=\S)\* (?=[A-Z0-9\[“\"])")
 # Speaker turns in three spellings: "01:07:30 Name:", "Name (00:05)", "Name [00:01:27]:".
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?"
