@@ -76,7 +76,9 @@ def bench(scale: int, encoder_rate: float | None = None) -> dict:
     lib = Library(tmp / "lib")
     t = time.perf_counter()
     report = lib.ingest(archive, embed=False)
-    row["parse+keyword_index_s"] = time.perf_counter() - t
+    row["ingest_without_embedding_s"] = time.perf_counter() - t
+    row["  parsing_s"] = report.seconds_parsing
+    row["  chunk+keyword_index_s"] = report.seconds_indexing
     row["documents"] = report.documents_new
     row["passages"] = n_pass = report.passages_added
     emb = load_embedder()
@@ -89,7 +91,7 @@ def bench(scale: int, encoder_rate: float | None = None) -> dict:
         emb.encode(texts)
         row["raw_encoder_s"] = time.perf_counter() - t
         row["encoder_passages_per_s"] = n_pass / row["raw_encoder_s"]
-        row["full_index_vs_raw_encoder"] = (row["parse+keyword_index_s"] + row["embed_s"]) / \
+        row["full_index_vs_raw_encoder"] = (row["ingest_without_embedding_s"] + row["embed_s"]) / \
             row["raw_encoder_s"]
     else:
         rng = np.random.default_rng(0)

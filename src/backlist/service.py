@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,9 @@ class IngestReport:
     documents_removed: int = 0
     passages_added: int = 0
     passages_embedded: int = 0
+    seconds_parsing: float = 0.0  # inside the readers
+    seconds_indexing: float = 0.0  # chunking, writing documents, keyword index, entities
+    seconds_embedding: float = 0.0
     skipped_files: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     vanished: list[dict[str, Any]] = field(default_factory=list)
@@ -110,7 +114,9 @@ class Library:
         if report.changed or self.store.get_meta("links_dirty") == "1":
             self.relink()
         if embed:
+            started = time.perf_counter()
             report.passages_embedded = self.embed_pending(progress)
+            report.seconds_embedding = time.perf_counter() - started
         return report
 
     def _ingest_unit(self, unit: SourceUnit, ctx: ReadContext, site: str | None,
@@ -125,11 +131,19 @@ class Library:
             return
         ids: list[str] = []
         try:
-            for doc in unit.read(ctx, site):
+            docs = unit.read(ctx, site)
+            while True:
+                started = time.perf_counter()
+                doc = next(docs, None)
+                report.seconds_parsing += time.perf_counter() - started
+                if doc is None:
+                    break
                 if doc.id in ids:  # the same key twice in one input: keep both, apart
                     doc.id = stable_id(doc.id, doc.position)
                 ids.append(doc.id)
+                started = time.perf_counter()
                 self._write(doc, report)
+                report.seconds_indexing += time.perf_counter() - started
         except IngestError as exc:
             report.errors.append(str(exc))
             report.errors += [str(e) for e in ctx.problems]

@@ -309,10 +309,6 @@ class SQLiteStore(Store):
                 for r in self.db.execute(
                     "SELECT * FROM passages WHERE doc_id = ? ORDER BY idx", (doc_id,))]
 
-    def passage_ids(self, doc_id: str) -> list[int]:
-        return [r[0] for r in self.db.execute(
-            "SELECT id FROM passages WHERE doc_id = ? ORDER BY idx", (doc_id,))]
-
     def unembedded(self, limit: int) -> list[tuple[int, str, str | None]]:
         return [(r[0], r[1], r[2]) for r in self.db.execute(
             "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id "
