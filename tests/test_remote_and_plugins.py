@@ -51,6 +51,10 @@ def test_feed_by_url_with_remote_transcript(tmp_path):
         assert not report.errors and report.documents_new == 2
         ep = next(d for d in lib.list(DocFilter()) if d.speakers)
         assert ep.source == f"{base}/feed.xml" and ep.speakers == ["Maren Holt", "Ana Ruiz"]
+        # a URL is fetched again every time; its unchanged episodes cost no more work
+        again = lib.ingest([f"{base}/feed.xml"], embed=False, fetch_remote=True)
+        assert again.sources_read == 1 and again.documents_unchanged == 2
+        assert again.documents_new == again.documents_updated == again.passages_added == 0
         lib.close()
         missing = Library(tmp_path / "lib3").ingest([f"{base}/nope.xml"], embed=False)
         assert len(missing.errors) == 1 and "404" in missing.errors[0]

@@ -130,6 +130,7 @@ class Library:
             report.sources_unchanged += 1
             return
         ids: list[str] = []
+        seen: set[str] = set()
         try:
             docs = unit.read(ctx, site)
             while True:
@@ -138,9 +139,10 @@ class Library:
                 report.seconds_parsing += time.perf_counter() - started
                 if doc is None:
                     break
-                if doc.id in ids:  # the same key twice in one input: keep both, apart
+                if doc.id in seen:  # the same key twice in one input: keep both, apart
                     doc.id = stable_id(doc.id, doc.position)
                 ids.append(doc.id)
+                seen.add(doc.id)
                 started = time.perf_counter()
                 self._write(doc, report)
                 report.seconds_indexing += time.perf_counter() - started
@@ -163,8 +165,8 @@ class Library:
         if old == doc.content_hash:
             report.documents_unchanged += 1
             return
-        report.passages_added += self.store.write_document(doc, chunk(doc))
-        self.store.set_entities(doc.id, extract(doc, self._entries(), set(doc.speakers)))
+        report.passages_added += self.store.write_document(
+            doc, chunk(doc), entities=extract(doc, self._entries(), set(doc.speakers)))
         if old is None:
             report.documents_new += 1
         else:

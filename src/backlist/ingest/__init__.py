@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,9 @@ class SourceUnit(Source):
         h = hashlib.sha256(f"{READER_VERSION}:{self.kind}".encode())
         p = Path(self.path)
         if self.path.startswith(("http://", "https://")):
-            h.update(self.path.encode())  # remote: fetched and compared by content at read time
+            # Remote input is always fetched again; unchanged documents are then skipped by
+            # their content hash, so only the download is repeated.
+            return f"remote:{uuid.uuid4().hex}"
         elif p.is_dir():
             for f in sorted(x for x in p.rglob("*") if x.is_file()):
                 h.update(f.relative_to(p).as_posix().encode())

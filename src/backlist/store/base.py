@@ -44,8 +44,10 @@ class Store(ABC):
     @abstractmethod
     def doc_hash(self, doc_id: str) -> str | None: ...
     @abstractmethod
-    def write_document(self, doc: Document, passages: Sequence[Passage]) -> int:
-        """Insert or replace one document and its passages atomically. Returns new passages."""
+    def write_document(self, doc: Document, passages: Sequence[Passage],
+                       entities: Sequence[tuple[str, str, str | None, int, str]] | None = None) -> int:
+        """Insert or replace one document with its passages (and entity mentions) atomically.
+        Returns how many passages were new."""
     @abstractmethod
     def get_document(self, doc_id: str) -> Document | None: ...
     @abstractmethod

@@ -122,7 +122,8 @@ class SQLiteStore(Store):
                               (doc_id,)).fetchone()
         return row[0] if row else None
 
-    def write_document(self, doc: Document, passages: Sequence[Passage]) -> int:
+    def write_document(self, doc: Document, passages: Sequence[Passage],
+                       entities: Sequence[tuple[str, str, str | None, int, str]] | None = None) -> int:
         with self.db:
             self.db.execute(
                 "INSERT INTO documents(id, kind, source, position, title, subtitle, date, url, "
@@ -146,6 +147,8 @@ class SQLiteStore(Store):
             self.db.executemany(
                 "INSERT OR REPLACE INTO metrics(doc_id, name, value, origin) VALUES (?,?,?,'source')",
                 [(doc.id, k, float(v)) for k, v in doc.metrics.items()])
+            if entities is not None:
+                self._write_entities(doc.id, entities)
             return self._replace_passages(doc, passages)
 
     def _replace_passages(self, doc: Document, passages: Sequence[Passage]) -> int:
@@ -463,10 +466,13 @@ class SQLiteStore(Store):
 
     def set_entities(self, doc_id: str, rows: Sequence[tuple[str, str, str | None, int, str]]) -> None:
         with self.db:
-            self.db.execute("DELETE FROM entity_mentions WHERE doc_id = ?", (doc_id,))
-            self.db.executemany(
-                "INSERT OR REPLACE INTO entity_mentions(doc_id, entity, kind, parent, mentions, role) "
-                "VALUES (?,?,?,?,?,?)", [(doc_id, *r) for r in rows])
+            self._write_entities(doc_id, rows)
+
+    def _write_entities(self, doc_id: str, rows: Sequence[tuple[str, str, str | None, int, str]]) -> None:
+        self.db.execute("DELETE FROM entity_mentions WHERE doc_id = ?", (doc_id,))
+        self.db.executemany(
+            "INSERT OR REPLACE INTO entity_mentions(doc_id, entity, kind, parent, mentions, role) "
+            "VALUES (?,?,?,?,?,?)", [(doc_id, *r) for r in rows])
 
     def entity_rows(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute(
