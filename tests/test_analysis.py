@@ -71,17 +71,17 @@ def test_topics_on_sample(sample_lib):
     assert [t.name for t in load_topics(sample_lib)] == [t.name for t in topics]
     tagged = tag_documents(sample_lib)
     shown = sample_lib.list(DocFilter(include_duplicates=False))
-    substantial = [d for d in shown if d.words >= 50]
-    assert set(tagged) == {d.id for d in substantial}
+    assert len(shown) == 83 and all(d.words > 0 for d in shown)
+    assert set(tagged) == {d.id for d in shown}  # every document shown once gets its topics
     assert all(1 <= len(v) <= 3 for v in tagged.values())
     # a manual assignment survives re-tagging
-    doc = substantial[0]
+    doc = shown[0]
     manual = topics[-1].name
     set_manual_topic(sample_lib, doc.id, manual)
     tag_documents(sample_lib)
     assert (manual, 1.0, True) in sample_lib.store.doc_topics()[doc.id]
     counts = {r["name"]: r for r in topic_counts(sample_lib)}
-    assert sum(r["documents"] for r in counts.values()) >= len(substantial)
+    assert sum(r["documents"] for r in counts.values()) >= len(shown)
     data = yaml.safe_load(path.read_text())
     assert data["topics"][0]["examples"]
 

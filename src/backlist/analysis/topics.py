@@ -58,8 +58,8 @@ def save_topics(path: Path, topics: list[Topic]) -> None:
                     encoding="utf-8")
 
 
-def _doc_matrix(library) -> tuple[list, np.ndarray]:
-    docs = [d for d in library.list(DocFilter(include_duplicates=False)) if d.words >= 50]
+def _doc_matrix(library, min_words: int = 1) -> tuple[list, np.ndarray]:
+    docs = [d for d in library.list(DocFilter(include_duplicates=False)) if d.words >= min_words]
     blobs = library.store.doc_vectors()
     keep, vecs = [], []
     for d in docs:
@@ -80,7 +80,7 @@ def suggest_topics(library, n_topics: int | None = None, seed: int = 0) -> list[
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
-    docs, X = _doc_matrix(library)
+    docs, X = _doc_matrix(library, min_words=50)  # stubs would only blur the clusters
     if len(docs) < 4:
         raise BacklistError(f"only {len(docs)} documents: too few to suggest topics")
     candidates = [n_topics] if n_topics else list(range(4, min(12, len(docs) // 3) + 1)) or [2]
