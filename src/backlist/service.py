@@ -200,7 +200,7 @@ class Library:
         if embedder:
             self.use_embedder(embedder)
         self.store.reset_index()
-        docs = self.store.list_documents(DocFilter(include_drafts=True))
+        docs = self.store.list_documents(DocFilter(include_drafts=True), with_turns=True)
         added = 0
         for doc in docs:
             added += self.store.write_document(doc, chunk(doc))
@@ -209,7 +209,7 @@ class Library:
 
     # --- reading ------------------------------------------------------------------------
     def list(self, flt: DocFilter, order: str = "date") -> list[Document]:
-        return self.store.list_documents(flt, order)
+        return self.store.list_documents(flt, order, with_turns=True)
 
     def get(self, doc_id: str) -> Document:
         doc = self.store.get_document(doc_id)

@@ -53,7 +53,9 @@ class Store(ABC):
     @abstractmethod
     def get_documents(self, ids: Sequence[str], with_turns: bool = False) -> dict[str, Document]: ...
     @abstractmethod
-    def list_documents(self, flt: DocFilter, order: str = "date") -> list[Document]: ...
+    def list_documents(self, flt: DocFilter, order: str = "date",
+                       with_turns: bool = False) -> list[Document]:
+        """Documents matching flt; speaker turns (large for interviews) only if asked."""
     @abstractmethod
     def resolve_id(self, prefix: str) -> list[str]: ...
     @abstractmethod

@@ -208,13 +208,14 @@ class SQLiteStore(Store):
             "SELECT id FROM documents WHERE id LIKE ? ESCAPE '\\' LIMIT 5",
             (prefix.replace("%", "\\%").replace("_", "\\_") + "%",))]
 
-    def list_documents(self, flt: DocFilter, order: str = "date") -> list[Document]:
+    def list_documents(self, flt: DocFilter, order: str = "date",
+                       with_turns: bool = False) -> list[Document]:
         where, args = self._where(flt)
         orders = {"date": "d.date IS NULL, d.date, d.source, d.position",
                   "date_desc": "d.date IS NULL, d.date DESC, d.source, d.position",
                   "source": "d.source, CAST(substr(d.position, 6) AS INTEGER), d.position"}
         sql = f"SELECT d.* FROM documents d {where} ORDER BY {orders.get(order, orders['date'])}"
-        return [self._doc(r) for r in self.db.execute(sql, args)]
+        return [self._doc(r, with_turns) for r in self.db.execute(sql, args)]
 
     def _where(self, flt: DocFilter) -> tuple[str, list[Any]]:
         clauses, args = [], []
