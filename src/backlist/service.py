@@ -165,13 +165,14 @@ class Library:
         if old == doc.content_hash:
             report.documents_unchanged += 1
             return
+        if not report.changed:  # once per run, before the first change: relink even after a crash
+            self.store.set_meta("links_dirty", "1")
         report.passages_added += self.store.write_document(
             doc, chunk(doc), entities=extract(doc, self._entries(), set(doc.speakers)))
         if old is None:
             report.documents_new += 1
         else:
             report.documents_updated += 1
-        self.store.set_meta("links_dirty", "1")
 
     def _entries(self):
         if self._gazetteer is None:

@@ -144,17 +144,16 @@ class Searcher:
                 total = KEYWORD_WEIGHT * k_s + (1 - KEYWORD_WEIGHT) * s_s
             scores[doc_id] = (total, k_s, s_s)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1][0])[:k]
-        passages = self.store.passages(
-            pid for doc_id, _ in ranked
-            for pid, _ in self._merged_passages(doc_id, kw_doc, sem_doc, mode)[:per_doc])
+        best = {doc_id: self._merged_passages(doc_id, kw_doc, sem_doc, mode)[:per_doc]
+                for doc_id, _ in ranked}
+        passages = self.store.passages(pid for plist in best.values() for pid, _ in plist)
         hits = []
         docs = self.store.get_documents([doc_id for doc_id, _ in ranked])
         for doc_id, (total, k_s, s_s) in ranked:
             doc = docs.get(doc_id)
             if doc is None:
                 continue
-            plist = [(passages[pid], score) for pid, score in
-                     self._merged_passages(doc_id, kw_doc, sem_doc, mode)[:per_doc] if pid in passages]
+            plist = [(passages[pid], score) for pid, score in best[doc_id] if pid in passages]
             hits.append(Hit(doc, round(total, 4), plist, round(k_s, 4), round(s_s, 4)))
         return hits
 
