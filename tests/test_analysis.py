@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import yaml
 from conftest import DEMO
@@ -66,6 +67,10 @@ def test_topics_on_sample(sample_lib):
     # themes the archive keeps coming back to are named by their own words
     for theme in ("open", "rl", "chin", "distillation", "claude"):
         assert theme in words, theme
+    # named as a reader would say it, keywords kept apart in their own field
+    names = [t.name for t in topics]
+    assert len(set(names)) == len(names)
+    assert all("/" not in n and n[:1].isupper() and len(n.split()) <= 6 for n in names), names
     path = topics_path(sample_lib)
     save_topics(path, topics)
     assert [t.name for t in load_topics(sample_lib)] == [t.name for t in topics]
@@ -106,9 +111,15 @@ def test_review_2025_on_sample(sample_lib, tmp_path):
     assert text.startswith("# 2025 in review (draft)")
     assert "2025-02-24" in text and "Undated pieces (not counted in the year)" in text
     assert "2024-12-31" not in text.split("## Undated")[0]  # other years stay out
+    assert re.search(r"^\d[\d,]* pieces in 2025, (up|down) from [\d,]+ in 2024", text, flags=re.M)
+    assert "1 pieces" not in text and "of all pieces" not in text
+    for head in re.findall(r"^## .+$", text, flags=re.M):  # no empty section
+        assert not text.split(head + "\n", 1)[1].lstrip("\n").startswith("## "), head
     charts = sorted(p.name for p in out.parent.glob("*.png"))
     assert charts == ["review-2025-per-month.png"]
-    assert "![Pieces per month by topic](review-2025-per-month.png)" in text
+    assert (out.parent / "review-2025-per-month.svg").exists()
+    assert re.search(r"^!\[Bar chart of pieces per month, 2025[^\]]*\]\(review-2025-per-month\.png\)$",
+                     text, flags=re.M)
     assert (out.parent / charts[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

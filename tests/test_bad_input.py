@@ -146,14 +146,14 @@ def test_cli_exit_status_and_one_line_errors(tmp_path):
 
 
 def test_interrupted_ingest_leaves_usable_library_and_rerun_completes(tmp_path, monkeypatch):
-    from backlist import service
+    from backlist import pipeline
 
     folder = tmp_path / "in"
     folder.mkdir()
     for i in range(3):
         (folder / f"p{i}.md").write_text(GOOD_MD.replace("Fine post", f"Post {i}"))
     lib = Library(tmp_path / "lib")
-    real = service.Library._write
+    real = pipeline.Ingestor.write
     calls = {"n": 0}
 
     def crash_on_second(self, doc, report):
@@ -162,10 +162,10 @@ def test_interrupted_ingest_leaves_usable_library_and_rerun_completes(tmp_path, 
             raise KeyboardInterrupt
         return real(self, doc, report)
 
-    monkeypatch.setattr(service.Library, "_write", crash_on_second)
+    monkeypatch.setattr(pipeline.Ingestor, "write", crash_on_second)
     with pytest.raises(KeyboardInterrupt):
         lib.ingest([str(folder)], embed=False)
-    monkeypatch.setattr(service.Library, "_write", real)
+    monkeypatch.setattr(pipeline.Ingestor, "write", real)
     lib.close()
     lib = Library(tmp_path / "lib")  # the library opens and holds only whole documents
     assert [d.title for d in lib.list(DocFilter())] \

@@ -7,7 +7,9 @@ import json
 from typer.testing import CliRunner
 
 from backlist.cli import app
-from backlist.index.search import fts_query
+from backlist.index.search import parse_query
+from backlist.store.base import KeywordQuery
+from backlist.store.sqlite import fts_match
 
 runner = CliRunner()
 
@@ -23,7 +25,7 @@ def test_search_json_contract(demo_lib):
     assert hits[0]["title"] == "What a winter of kelp farming taught me"
     assert set(hits[0]) >= {"doc_id", "title", "date", "kind", "url", "score", "text", "passages"}
     p = hits[0]["passages"][0]
-    assert set(p) == {"text", "start", "end", "score"} and p["end"] > p["start"]
+    assert set(p) == {"text", "start", "end", "score", "speaker"} and p["end"] > p["start"]
     assert hits[0]["text"] == p["text"]
 
 
@@ -59,13 +61,17 @@ def test_timeline(demo_lib):
     assert dates == sorted(dates) and len(dates) >= 2
 
 
-def test_fts_query_keeps_phrases_and_prefixes():
-    assert fts_query('"living shoreline" oyst*') == '"living shoreline" OR "oyst"*'
-    assert fts_query("how I write") == '"how" OR "i" OR "write"'
+def test_query_keeps_phrases_and_prefixes():
+    q = parse_query('"living shoreline" oyst*')
+    assert q == KeywordQuery(phrases=(("living", "shoreline"),), prefixes=("oyst",))
+    assert fts_match(q) == '"living shoreline" OR "oyst"*'
+    assert parse_query("how I write") == KeywordQuery(terms=("how", "i", "write"))
+    # user text can never become FTS5 syntax
+    assert fts_match(KeywordQuery(terms=('a"b', "NEAR"))) == '"a b" OR "NEAR"'
 
 
 def test_bad_arguments(demo_lib):
     res = runner.invoke(app, ["--library", str(demo_lib.dir), "search", "x", "--mode", "nope"])
-    assert res.exit_code == 1 and "--mode nope" in res.output
+    assert res.exit_code == 1 and "mode 'nope'" in res.output
     res = runner.invoke(app, ["--library", str(demo_lib.dir), "ls", "--since", "not a date"])
     assert res.exit_code == 1 and "--since" in res.output

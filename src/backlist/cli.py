@@ -1,58 +1,88 @@
-"""The `backlist` command: a thin Typer + Rich surface over backlist.service."""
+"""The `backlist` command: a thin Typer + Rich surface over the `Library` façade.
+
+Each command parses its options, calls one Library method and formats the answer. Everything
+taken from the archive passes through backlist.safe before it reaches the terminal.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from backlist.contracts import DOC_KINDS, READER_KINDS, doc_full, doc_summary, hit_json, readers_help
 from backlist.errors import BacklistError
-from backlist.service import Library, doc_full, doc_summary
+from backlist.safe import one_line, terminal_text
 from backlist.store.base import DocFilter
 
+T = TypeVar("T")
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="A writer's archive as a searchable, citable local library.")
-out = Console()
+# Piped output is not wrapped at 80 columns; a terminal gets its own width.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
 STATE: dict[str, Any] = {"library": None}
 
+JSON_OPT = Annotated[bool, typer.Option("--json", help="Print JSON (the documented contract).")]
+SINCE_OPT = Annotated[str | None, typer.Option(
+    help="Only pieces dated on or after this: 2025, 2025-03, 2025-03-14 or words like "
+         "'last May'.")]
+UNTIL_OPT = Annotated[str | None, typer.Option(help="Only pieces dated on or before this.")]
+KIND_OPT = Annotated[list[str] | None, typer.Option(
+    help=f"Only this kind of document (repeatable): {', '.join(DOC_KINDS)}.")]
+K_OPT = Annotated[int, typer.Option("-k", help="How many documents (1-100).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"backlist {version('backlist')}")
+        raise typer.Exit()
+
 
 @app.callback()
-def main(library: Annotated[Path | None, typer.Option(
+def main(
+    library: Annotated[Path | None, typer.Option(
         "--library", "-L", help="Library folder (default: $BACKLIST_LIBRARY, else "
-        "~/.local/share/backlist).")] = None) -> None:
+        "~/.local/share/backlist).")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
     STATE["library"] = library
 
 
-def _open(read_only: bool = False) -> Library:
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/] {escape(one_line(message))}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _run(fn: Callable[[Any], T], read_only: bool = True) -> T:
+    """Open the library, run fn(lib), close it. Every domain error becomes one error line: the
+    one place where the CLI maps BacklistError to an exit status."""
+    from backlist.service import Library
+
     try:
-        return Library(STATE["library"], read_only=read_only)
+        lib = Library(STATE["library"], read_only=read_only)
     except BacklistError as exc:
         _fail(str(exc))
-    raise AssertionError
-
-
-def _run(fn, read_only: bool = True):
-    """Open the library, run fn(lib), close it; a BacklistError becomes one error line."""
-    lib = _open(read_only=read_only)
+        raise AssertionError from exc
     try:
         return fn(lib)
     except BacklistError as exc:
         _fail(str(exc))
+        raise AssertionError from exc
     finally:
         lib.close()
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _json(data: Any) -> None:
@@ -71,47 +101,97 @@ def _date_opt(value: str | None, name: str) -> str | None:
     return None
 
 
+def _filters(kind=None, since=None, until=None, speaker=None, drafts=False, entity=None) -> DocFilter:
+    return DocFilter(kinds=kind or (), since=_date_opt(since, "since"),
+                     until=_date_opt(until, "until"), speaker=speaker, include_drafts=drafts,
+                     entity=entity)
+
+
+def _t(text: str | None) -> str:
+    """Archive text made safe for the terminal and for Rich markup."""
+    return escape(one_line(text))
+
+
+# --- ingest --------------------------------------------------------------------------------------
 @app.command()
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files, folders, zips or feed URLs.")],
     kind: Annotated[str | None, typer.Option(
-        help="Read every path as this kind: substack, markdown, feed, transcript, page, "
-             "text, dump.")] = None,
+        help="Read every path as this kind. " + readers_help())] = None,
     site: Annotated[str | None, typer.Option(
         help="Publication URL for a Substack export, to give posts their links.")] = None,
-    max_file_mb: Annotated[float, typer.Option(help="Refuse files larger than this.")] = 50.0,
+    max_file_mb: Annotated[float, typer.Option(help="Refuse files larger than this (MB).")] = 50.0,
+    max_seconds: Annotated[float, typer.Option(
+        help="Give up on one input after this many seconds (the others go on).")] = 300.0,
     embed: Annotated[bool, typer.Option(help="Embed new passages for semantic search.")] = True,
     fetch: Annotated[bool, typer.Option(help="Fetch transcripts that feeds link remotely.")] = False,
 ) -> None:
     """Read an archive into the library. Unchanged inputs are skipped; changed ones replaced."""
-    from backlist.ingest import KINDS
+    if kind and kind not in READER_KINDS:
+        _fail(f"--kind {kind}: unknown kind (choose from {', '.join(READER_KINDS)})")
+    if not (math.isfinite(max_file_mb) and max_file_mb > 0):
+        _fail(f"--max-file-mb {max_file_mb}: give a positive number of megabytes")
+    if not (math.isfinite(max_seconds) and max_seconds > 0):
+        _fail(f"--max-seconds {max_seconds}: give a positive number of seconds")
 
-    if kind and kind not in KINDS:
-        _fail(f"--kind {kind}: unknown kind (choose from {', '.join(KINDS)})")
-    lib = _open()
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        tasks: dict[str, Any] = {}
+    def work(lib):
+        with _IngestProgress() as on:
+            report = lib.ingest(paths, kind=kind, site=site,
+                                max_bytes=int(max_file_mb * 1024 * 1024), embed=embed,
+                                fetch_remote=fetch, max_seconds=max_seconds, progress=on)
+        return report, lib.stats(), lib.dir
 
-        def on(event: str, data: dict[str, Any]) -> None:
-            if event == "start":
-                tasks["read"] = bar.add_task("reading", total=data["total"])
-            elif event == "source":
-                bar.update(tasks["read"], advance=1, description=f"reading {Path(data['path']).name}")
-            elif event == "embed":
-                if "embed" not in tasks:
-                    tasks["embed"] = bar.add_task("embedding passages", total=data["total"])
-                bar.update(tasks["embed"], completed=data["done"])
+    report, stats, where = _run(work, read_only=False)
+    _print_report(report, stats, where)
+    if report.errors:
+        raise typer.Exit(1)
 
-        report = lib.ingest(paths, kind=kind, site=site, max_bytes=int(max_file_mb * 1024 * 1024),
-                            embed=embed, fetch_remote=fetch, progress=on)
+
+class _IngestProgress:
+    """A Rich progress bar on a terminal; otherwise a line on stderr every few seconds."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.live = err.is_terminal
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=err, transient=True,
+                            disable=not self.live)
+        self.tasks: dict[str, Any] = {}
+        self.last_line = 0.0
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self.on
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(*exc)
+
+    def on(self, event: str, data: dict[str, Any]) -> None:
+        if event == "start":
+            self.tasks["read"] = self.bar.add_task("reading", total=data["total"])
+        elif event == "source":
+            self.bar.update(self.tasks["read"], advance=1,
+                            description=f"reading {one_line(Path(data['path']).name)}")
+        elif event == "embed":
+            if "embed" not in self.tasks:
+                self.tasks["embed"] = self.bar.add_task("embedding passages", total=data["total"])
+            self.bar.update(self.tasks["embed"], completed=data["done"])
+            now = time.monotonic()
+            if not self.live and (now - self.last_line > 5 or data["done"] == data["total"]):
+                self.last_line = now
+                err.print(f"embedding passages: {data['done']}/{data['total']}", highlight=False)
+
+
+def _print_report(report, stats: dict[str, Any], where: Path) -> None:
     for line in report.errors:
-        err.print(f"[red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] {_t(line)}", highlight=False)
+    for line in report.warnings:
+        err.print(f"[yellow]warning:[/] {_t(line)}", highlight=False)
     for v in report.vanished:
-        err.print(f"[yellow]missing:[/] {escape(v['path'])} is gone; its {v['documents']} "
-                  "document(s) stay in the library", highlight=False, soft_wrap=True)
-    if report.sources_read == 0 and report.sources_unchanged and not report.errors:
+        err.print(f"[yellow]missing:[/] {_t(v['path'])} is gone; its {v['documents']} "
+                  "document(s) stay in the library", highlight=False)
+    if report.did_nothing and report.sources_unchanged:
         out.print(f"Nothing to do: {report.sources_unchanged} input(s) unchanged since the last "
                   "ingest.")
     else:
@@ -121,32 +201,40 @@ def ingest(
             f"{report.documents_unchanged} unchanged, {report.documents_removed} removed "
             f"document(s); {report.passages_added} passages indexed, "
             f"{report.passages_embedded} embedded.")
+    for src in report.sources:
+        out.print(f"  {_t(src.path)} ({src.kind}): {_source_line(src.documents, src.counts)}",
+                  highlight=False)
+    n = report.totals.get("transcripts_not_fetched", 0)
+    if n:
+        out.print(f"{n} episode(s) link a transcript that was not fetched; pass --fetch.")
     if report.skipped_files:
-        out.print(f"Skipped {len(report.skipped_files)} file(s) that are not archive material "
-                  f"({', '.join(Path(p).name for p in report.skipped_files[:5])}"
-                  f"{'…' if len(report.skipped_files) > 5 else ''}).")
-    stats = lib.stats()
+        out.print(f"Skipped {len(report.skipped_files)} file(s):")
+        for line in report.skipped_files[:10]:
+            out.print(f"  {_t(line)}", highlight=False)
+        if len(report.skipped_files) > 10:
+            out.print(f"  … and {len(report.skipped_files) - 10} more")
+    missing = stats["passages"] - stats["embedded_passages"]
     out.print(f"Library: {stats['documents']} documents ({stats['duplicates']} linked copies), "
-              f"{stats['words']:,} words, in {lib.dir}")
-    lib.close()
-    if report.errors:
-        raise typer.Exit(1)
+              f"{stats['words']:,} words, in {_t(str(where))}"
+              + (f"; {missing} passages not embedded yet" if missing else ""))
 
 
+def _source_line(documents: int, counts: dict[str, int]) -> str:
+    labels = {"drafts": "draft(s)", "metrics_attached": "with metrics",
+              "metrics_missing": "without metrics", "transcripts_not_fetched":
+              "transcript(s) not fetched", "files_skipped": "file(s) skipped"}
+    bits = [f"{documents} document(s)"] + [f"{v} {labels.get(k, k)}" for k, v in counts.items()]
+    return ", ".join(bits)
+
+
+# --- reading -------------------------------------------------------------------------------------
 @app.command("ls")
-def ls_cmd(
-    kind: Annotated[list[str] | None, typer.Option(help="Only this kind (repeatable).")] = None,
-    since: Annotated[str | None, typer.Option(help="On or after this date.")] = None,
-    until: Annotated[str | None, typer.Option(help="On or before this date.")] = None,
-    drafts: Annotated[bool, typer.Option(help="Include unpublished drafts.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
-) -> None:
+def ls_cmd(kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
+           drafts: Annotated[bool, typer.Option(help="Include unpublished drafts.")] = False,
+           as_json: JSON_OPT = False) -> None:
     """List documents, oldest first; undated ones last."""
-    lib = _open(read_only=True)
-    flt = DocFilter(kinds=kind or (), since=_date_opt(since, "since"),
-                    until=_date_opt(until, "until"), include_drafts=drafts)
-    docs = lib.list(flt)
-    lib.close()
+    flt = _filters(kind, since, until, drafts=drafts)
+    docs = _run(lambda lib: lib.list(flt))
     if as_json:
         _json([doc_summary(d) for d in docs])
         return
@@ -155,40 +243,63 @@ def ls_cmd(
         table.add_column(col, overflow="fold" if col == "title" else "ellipsis",
                          no_wrap=col != "title")
     for d in docs:
-        table.add_row(d.id, d.date or "undated", d.kind, escape(d.title or "(untitled)"),
+        table.add_row(d.id, d.date or "undated", d.kind, _t(d.title or "(untitled)"),
                       str(d.words), d.duplicate_of or "")
     out.print(table)
     out.print(f"{len(docs)} document(s)")
 
 
 @app.command()
-def get(doc_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def get(doc_id: Annotated[str, typer.Argument(help="A document id or a unique prefix.")],
+        as_json: JSON_OPT = False) -> None:
     """Show one document in full."""
-    doc = _run(lambda lib: lib.get(doc_id))
+    doc, links = _run(lambda lib: (lambda d: (d, lib.links(d.id)))(lib.get(doc_id)))
     if as_json:
-        _json(doc_full(doc))
+        _json(doc_full(doc, links))
         return
-    out.print(f"[bold]{escape(doc.title or '(untitled)')}[/]")
+    out.print(f"[bold]{_t(doc.title or '(untitled)')}[/]")
     if doc.subtitle:
-        out.print(f"[italic]{escape(doc.subtitle)}[/]")
-    out.print(f"{doc.kind} · {doc.date or 'undated'} · {doc.words} words · {escape(doc.url or '')}")
-    out.print(f"[dim]{escape(doc.source)} ({escape(doc.position)})[/]")
+        out.print(f"[italic]{_t(doc.subtitle)}[/]")
+    out.print(f"{doc.kind} · {doc.date or 'undated'} · {doc.words} words · {_t(doc.url or '')}")
+    out.print(f"[dim]{_t(doc.source)} ({_t(doc.position)})[/]")
     if doc.duplicate_of:
         out.print(f"[yellow]copy of {doc.duplicate_of}[/]")
     out.print()
-    out.print(escape(doc.text), highlight=False, soft_wrap=True)
+    out.print(escape(terminal_text(doc.text)), highlight=False)
     if doc.comments:
         out.print("\n[bold]Comments[/]")
         for c in doc.comments:
-            out.print(f"- {escape(c)}", highlight=False, soft_wrap=True)
+            out.print(f"- {escape(terminal_text(c))}", highlight=False)
+    _print_links(links)
+
+
+def _print_links(links: dict[str, list[Any]]) -> None:
+    for key, label in (("cites", "Cites"), ("cited_by", "Cited by")):
+        if links.get(key):
+            out.print(f"\n[bold]{label}[/]")
+            for lk, other in links[key]:
+                out.print(f"- {_t(other.title or '(untitled)')} · {other.date or 'undated'} · "
+                          f"{other.id} ({lk.how})", highlight=False)
 
 
 @app.command()
-def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Counts by kind and by year, and words."""
-    lib = _open(read_only=True)
-    data = lib.stats()
-    lib.close()
+def links(doc_id: str, as_json: JSON_OPT = False) -> None:
+    """What a piece cites from your archive, and which later pieces cite it."""
+    from backlist.contracts import link_json
+
+    found = _run(lambda lib: lib.links(doc_id))
+    if as_json:
+        _json({k: [link_json(lk, d) for lk, d in v] for k, v in found.items()})
+        return
+    if not any(found.values()):
+        out.print("No citations to or from this piece.")
+    _print_links(found)
+
+
+@app.command()
+def stats(as_json: JSON_OPT = False) -> None:
+    """Counts by kind and by year, words, and index status."""
+    data = _run(lambda lib: lib.stats())
     if as_json:
         _json(data)
         return
@@ -204,6 +315,10 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
               f"{data['duplicates']} linked copies, {data['drafts']} drafts, "
               f"{data['undated']} undated; {data['passages']} passages "
               f"({data['embedded_passages']} embedded)")
+    if data["embeddings_missing"]:
+        out.print(f"[yellow]{data['embeddings_missing']} passages have no embedding yet: semantic "
+                  "and hybrid search fall back to keywords for them (run `backlist ingest` again "
+                  "with embedding on).[/]")
 
 
 @app.command()
@@ -211,19 +326,16 @@ def reindex(embedder: Annotated[str | None, typer.Option(
         help="'minilm', a sentence-transformers model folder, or URL#model for an "
              "OpenAI-compatible /v1/embeddings endpoint.")] = None) -> None:
     """Rebuild passages, keyword index and embeddings from the stored documents."""
-    lib = _open()
-    result = lib.reindex(embedder)
-    lib.close()
+    def work(lib):
+        with _IngestProgress() as on:
+            return lib.reindex(embedder, progress=on)
+
+    result = _run(work, read_only=False)
     out.print(f"Reindexed {result['documents']} documents: {result['passages']} passages, "
               f"{result['embedded']} embedded.")
 
 
-def _hits_json(hits) -> list[dict[str, Any]]:
-    from backlist.surface import hit_json
-
-    return [hit_json(h) for h in hits]
-
-
+# --- retrieval -------------------------------------------------------------------------------------
 def _window(text: str, query_terms: list[str], width: int = 400) -> str:
     """The stretch of a passage around its first query word, cut at word boundaries."""
     import re
@@ -242,81 +354,69 @@ def _window(text: str, query_terms: list[str], width: int = 400) -> str:
 def _print_hits(hits, query_terms: list[str]) -> None:
     from rich.text import Text
 
+    for note in getattr(hits, "notes", []):
+        err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     if not hits:
         out.print("No matches.")
         return
     for n, h in enumerate(hits, start=1):
         d = h.doc
-        out.print(f"[bold]{n}. {escape(d.title or '(untitled)')}[/]  [dim]{d.date or 'undated'} · "
-                  f"{d.kind} · {d.id} · score {h.score:.3f}[/]", highlight=False, soft_wrap=True)
+        out.print(f"[bold]{n}. {_t(d.title or '(untitled)')}[/]  [dim]{d.date or 'undated'} · "
+                  f"{d.kind} · {d.id} · score {h.score:.3f}[/]", highlight=False)
         if d.url:
-            out.print(f"   [blue]{escape(d.url)}[/]", highlight=False, soft_wrap=True)
+            out.print(f"   [blue]{_t(d.url)}[/]", highlight=False)
         if h.reason:
-            out.print(f"   [dim]why: {escape(h.reason)}[/]", highlight=False, soft_wrap=True)
+            out.print(f"   [dim]why: {_t(h.reason)}[/]", highlight=False)
+        if h.explain:
+            out.print(f"   [dim]explain: {_t(h.explain)}[/]", highlight=False)
         for p, _ in h.passages:
-            snippet = Text("   “" + _window(" ".join(p.text.split()), query_terms) + "”")
+            who = f" — {one_line(p.speaker)}" if p.speaker else ""
+            snippet = Text("   “" + _window(one_line(p.text), query_terms) + "”" + who)
             snippet.highlight_words([t for t in query_terms if len(t) > 2], "bold yellow",
                                     case_sensitive=False)
             out.print(snippet)
         out.print()
 
 
-def _filters(kind, since, until, speaker, drafts=False, entity=None) -> DocFilter:
-    return DocFilter(kinds=kind or (), since=_date_opt(since, "since"),
-                     until=_date_opt(until, "until"), speaker=speaker, include_drafts=drafts,
-                     entity=entity)
-
-
 @app.command()
 def search(
-    query: str,
-    k: Annotated[int, typer.Option("-k", help="How many documents.")] = 10,
-    mode: Annotated[str, typer.Option(help="hybrid, keyword or semantic.")] = "hybrid",
-    kind: Annotated[list[str] | None, typer.Option(help="Only this kind (repeatable).")] = None,
-    since: Annotated[str | None, typer.Option()] = None,
-    until: Annotated[str | None, typer.Option()] = None,
-    speaker: Annotated[str | None, typer.Option(help="Only documents where NAME speaks.")] = None,
+    query: Annotated[str, typer.Argument(help="Words, \"a phrase\", or prefix*.")],
+    k: K_OPT = 10,
+    mode: Annotated[str, typer.Option(help="hybrid (default), keyword or semantic.")] = "hybrid",
+    kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
+    speaker: Annotated[str | None, typer.Option(help="Only passages NAME says.")] = None,
     entity: Annotated[str | None, typer.Option(help="Only documents that mention this model, lab "
                                                     "or person (see `backlist entities`).")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JSON_OPT = False,
 ) -> None:
     """Find where you wrote or talked about something: one hit per document, best passages below.
 
-    Words are OR-ed and ranked by BM25; "quoted phrases" and prefix* work as in SQLite FTS5."""
-    from backlist.index.search import MODES, Searcher, terms
+    Words are OR-ed and ranked by BM25; "quoted phrases" and prefix* work too."""
+    from backlist.index.search import terms
 
-    if mode not in MODES:
-        _fail(f"--mode {mode}: choose from {', '.join(MODES)}")
-    if not query.strip():
-        _fail("empty query")
-    lib = _open(read_only=True)
-    hits = Searcher(lib).search(query, k=k, mode=mode,
-                                flt=_filters(kind, since, until, speaker, entity=entity))
+    flt = _filters(kind, since, until, speaker, entity=entity)
+    hits = _run(lambda lib: lib.search(query, k=k, mode=mode, flt=flt))
     if as_json:
-        _json(_hits_json(hits))
+        for note in hits.notes:
+            err.print(f"note: {note}", highlight=False)
+        _json([hit_json(h) for h in hits])
     else:
         _print_hits(hits, terms(query))
-    lib.close()
 
 
 @app.command()
 def related(
     draft: Annotated[str, typer.Argument(help="A draft file, or - for standard input.")],
-    k: Annotated[int, typer.Option("-k")] = 10,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    k: K_OPT = 10,
+    as_json: JSON_OPT = False,
 ) -> None:
     """What you have already published that relates to a draft, with the reason for each."""
-    from backlist.index.search import Searcher
-
     text = _read_draft(draft)
-    lib = _open(read_only=True)
-    searcher = Searcher(lib)
-    hits = searcher.related(text, k=k)
+    hits, key = _run(lambda lib: (lib.related(text, k=k), lib.key_terms(text)))
     if as_json:
-        _json(_hits_json(hits))
+        _json([hit_json(h) for h in hits])
     else:
-        _print_hits(hits, searcher.key_terms(text))
-    lib.close()
+        _print_hits(hits, key)
 
 
 def _read_draft(draft: str) -> str:
@@ -335,63 +435,72 @@ def _read_draft(draft: str) -> str:
 @app.command()
 def timeline(
     query: str,
-    kind: Annotated[list[str] | None, typer.Option()] = None,
+    kind: KIND_OPT = None,
     entity: Annotated[str | None, typer.Option(help="Only documents that mention it.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JSON_OPT = False,
 ) -> None:
     """What you said about something over time: oldest first, undated pieces listed apart."""
-    from backlist.index.search import Searcher, terms
+    from backlist.index.search import terms
 
-    lib = _open(read_only=True)
-    dated, undated = Searcher(lib).timeline(query, flt=_filters(kind, None, None, None,
-                                                                entity=entity))
+    result = _run(lambda lib: lib.timeline(query, flt=_filters(kind, entity=entity)))
     if as_json:
-        _json({"dated": _hits_json(dated), "undated": _hits_json(undated)})
-    else:
-        out.print(f"[bold]{escape(query)}[/] over time")
-        _print_hits(dated, terms(query))
-        if undated:
-            out.print(f"[bold]Undated[/] ({len(undated)})")
-            _print_hits(undated, terms(query))
-    lib.close()
+        _json({"dated": [hit_json(h) for h in result.dated],
+               "undated": [hit_json(h) for h in result.undated]})
+        return
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+    out.print(f"[bold]{_t(query)}[/] over time")
+    _print_hits(result.dated, terms(query))
+    if result.undated:
+        out.print(f"[bold]Undated[/] ({len(result.undated)})")
+        _print_hits(result.undated, terms(query))
 
 
 @app.command("eval")
-def eval_cmd(
-    queries: Path,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
+def eval_cmd(queries: Path, as_json: JSON_OPT = False) -> None:
     """Recall@1/5/10, MRR and nDCG@10 for keyword, semantic and hybrid, side by side."""
     from backlist.index.evaluate import evaluate, load_queries
 
-    lib = _open(read_only=True)
-    try:
-        report = evaluate(lib, load_queries(queries))
-    except (ValueError, OSError) as exc:
-        _fail(str(exc))
-    lib.close()
+    def work(lib):
+        try:
+            return evaluate(lib, load_queries(queries))
+        except (ValueError, OSError) as exc:
+            _fail(str(exc))
+
+    report = _run(work)
     if as_json:
         _json(report)
         return
     table = Table(title=f"{report['queries']} queries", header_style="bold")
     table.add_column("metric")
-    for mode in report["modes"]:
-        table.add_column(mode, justify="right")
+    for m in report["modes"]:
+        table.add_column(m, justify="right")
     for metric in ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"):
         table.add_row(metric, *(f"{report['modes'][m][metric]:.3f}" for m in report["modes"]))
     out.print(table)
 
 
+# --- agents ----------------------------------------------------------------------------------------
 @app.command()
 def mcp(
     http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP, not stdio.")] = False,
     host: Annotated[str, typer.Option(help="Address to bind with --http.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port with --http.")] = 8765,
+    token: Annotated[str | None, typer.Option(
+        envvar="BACKLIST_TOKEN", help="Required when binding anything but loopback.")] = None,
 ) -> None:
     """Serve the library to agents over the Model Context Protocol (stdio by default)."""
-    from backlist.mcp_server import serve
+    from backlist.mcp_server import LOOPBACK, serve
 
-    serve(STATE["library"], http=http, host=host, port=port)
+    if http and host not in LOOPBACK:
+        if not token:
+            _fail(f"--host {host} is reachable from other machines: pass --token (or set "
+                  "BACKLIST_TOKEN); clients then send 'Authorization: Bearer TOKEN'")
+        err.print(f"Serving on {host}:{port} with a token required on every request.")
+    try:
+        serve(STATE["library"], http=http, host=host, port=port, token=token)
+    except BacklistError as exc:
+        _fail(str(exc))
 
 
 @app.command()
@@ -402,17 +511,9 @@ def context(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout.")] = None,
 ) -> None:
     """Write a Markdown context pack of cited excerpts that fits a token budget."""
-    from backlist.context_pack import build_context
-
     topic_text = sys.stdin.read().strip() if topic == "-" else topic.strip()
     draft_text = _read_draft(str(draft)) if draft else None
-    if not topic_text and not draft_text:
-        _fail("give a topic or --draft")
-    if budget < 200:
-        _fail("--budget must be at least 200 tokens")
-    lib = _open(read_only=True)
-    pack = build_context(lib, topic_text or None, draft_text, budget)
-    lib.close()
+    pack = _run(lambda lib: lib.context(topic_text or None, draft_text, budget))
     if out_file:
         out_file.write_text(pack, encoding="utf-8")
         err.print(f"Wrote {out_file}")
@@ -420,19 +521,18 @@ def context(
         sys.stdout.write(pack)
 
 
+# --- analysis ---------------------------------------------------------------------------------------
 topics_app = typer.Typer(help="The topic taxonomy (topics.yaml in the library).",
                          invoke_without_command=True)
 app.add_typer(topics_app, name="topics")
 
 
 @topics_app.callback()
-def topics_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def topics_list(ctx: typer.Context, as_json: JSON_OPT = False) -> None:
     """Topics with document counts per year."""
     if ctx.invoked_subcommand:
         return
-    from backlist.analysis.topics import topic_counts
-
-    rows = _run(topic_counts)
+    rows = _run(lambda lib: lib.topics())
     if as_json:
         _json(rows)
         return
@@ -443,7 +543,7 @@ def topics_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--jso
     for y in years:
         table.add_column(y, justify="right")
     for r in rows:
-        table.add_row(escape(r["name"]), str(r["documents"]),
+        table.add_row(_t(r["name"]), str(r["documents"]),
                       *(str(r["by_year"].get(y, "")) for y in years))
     out.print(table)
 
@@ -455,20 +555,9 @@ def topics_suggest(
     force: Annotated[bool, typer.Option(help="Overwrite an existing topics.yaml.")] = False,
 ) -> None:
     """Propose a taxonomy by clustering the archive; writes topics.yaml for you to edit."""
-    from backlist.analysis.topics import save_topics, suggest_topics, topics_path
-
-    lib = _open()
-    try:
-        topics = suggest_topics(lib, n)
-    except BacklistError as exc:
-        _fail(str(exc))
-    path = topics_path(lib)
-    if path.exists() and not force:
-        path = path.with_name("topics.suggested.yaml")
-    save_topics(path, topics)
-    lib.close()
+    path, topics = _run(lambda lib: lib.suggest_topics(n, force), read_only=False)
     for t in topics:
-        out.print(f"- [bold]{escape(t.name)}[/]: {escape(t.description)}")
+        out.print(f"- [bold]{_t(t.name)}[/]: {_t(t.description)}")
     out.print(f"Wrote {path}. Edit it, then run `backlist tag`.")
 
 
@@ -479,38 +568,22 @@ def tag(
 ) -> None:
     """Give every document one to three topics; `tag ID --set TOPIC` assigns one by hand
     (manual assignments are never overwritten by re-tagging)."""
-    from backlist.analysis.topics import set_manual_topic, tag_documents
-
-    lib = _open()
-    try:
-        if set_topic or doc_id:
-            if not (set_topic and doc_id):
-                _fail("use `backlist tag ID --set TOPIC`, or `backlist tag` alone for all")
-            set_manual_topic(lib, doc_id, set_topic)
-            out.print(f"{doc_id}: tagged {set_topic} (manual)")
-        else:
-            result = tag_documents(lib)
-            out.print(f"Tagged {len(result)} documents.")
-    except BacklistError as exc:
-        _fail(str(exc))
-    lib.close()
+    n = _run(lambda lib: lib.tag(doc_id, set_topic), read_only=False)
+    if doc_id:
+        out.print(f"{doc_id}: tagged {_t(set_topic)} (manual)")
+    else:
+        out.print(f"Tagged {n} documents.")
 
 
 @app.command()
 def entities(
     kind: Annotated[str | None, typer.Option(help="model, org, person or paper")] = None,
-    refresh: Annotated[bool, typer.Option(help="Extract again before listing.")] = True,
-    limit: Annotated[int, typer.Option()] = 40,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    refresh: Annotated[bool, typer.Option(help="Extract again (after editing entities.yaml).")] = False,
+    limit: Annotated[int, typer.Option(help="How many rows to show.")] = 40,
+    as_json: JSON_OPT = False,
 ) -> None:
     """Models, labs, people and papers the archive keeps returning to."""
-    from backlist.analysis.entities import entity_table, extract_all
-
-    lib = _open()
-    if refresh:
-        extract_all(lib)
-    rows = entity_table(lib, kind)
-    lib.close()
+    rows = _run(lambda lib: lib.entities(kind, refresh=refresh), read_only=not refresh)
     if as_json:
         _json(rows)
         return
@@ -518,7 +591,7 @@ def entities(
     for col in ("entity", "kind", "documents", "mentions", "guest in", "first", "last"):
         table.add_column(col)
     for r in rows[:limit]:
-        table.add_row(escape(r["entity"]), r["kind"], str(r["documents"]), str(r["mentions"]),
+        table.add_row(_t(r["entity"]), r["kind"], str(r["documents"]), str(r["mentions"]),
                       str(r["guest_in"] or ""), r["first"] or "", r["last"] or "")
     out.print(table)
 
@@ -530,47 +603,42 @@ app.add_typer(metrics_app, name="metrics")
 @metrics_app.command("import")
 def metrics_import(csv_file: Path) -> None:
     """Import a dashboard CSV: a key column (id, post_id, url or slug), then numeric columns."""
-    from backlist.analysis.metrics import import_csv
-
-    result = _run(lambda lib: import_csv(lib, csv_file), read_only=False)
+    result = _run(lambda lib: lib.import_metrics(csv_file), read_only=False)
     out.print(f"Matched {result.matched} row(s); columns: {', '.join(result.columns) or 'none'}.")
     for row in result.unmatched:
-        err.print(f"[yellow]unmatched:[/] {csv_file}: {escape(row)}")
+        err.print(f"[yellow]unmatched:[/] {_t(str(csv_file))}: {_t(row)}", highlight=False)
 
 
 @app.command()
 def top(
     by: Annotated[str, typer.Option("--by", help="Metric name, e.g. open_rate or views.")],
-    year: Annotated[str | None, typer.Option()] = None,
-    topic: Annotated[str | None, typer.Option()] = None,
-    k: Annotated[int, typer.Option("-k")] = 20,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    year: Annotated[str | None, typer.Option(help="Only pieces from this year.")] = None,
+    topic: Annotated[str | None, typer.Option(help="Only pieces with this topic.")] = None,
+    k: Annotated[int, typer.Option("-k", help="How many pieces.")] = 20,
+    as_json: JSON_OPT = False,
 ) -> None:
     """The best-performing pieces by a metric."""
-    from backlist.analysis.metrics import top as top_docs
-
-    rows = _run(lambda lib: top_docs(lib, by, year, topic, k))
+    rows = _run(lambda lib: lib.top(by, year, topic, k))
     if as_json:
         _json([{**doc_summary(d), by: v} for d, v in rows])
         return
     for n, (d, v) in enumerate(rows, start=1):
-        out.print(f"{n}. {escape(d.title or '(untitled)')} · {d.date or 'undated'} · {by} {v:g}")
+        out.print(f"{n}. {_t(d.title or '(untitled)')} · {d.date or 'undated'} · {_t(by)} {v:g}",
+                  highlight=False)
 
 
 @app.command()
 def insights(
-    metric: Annotated[str, typer.Option("--by")] = "open_rate",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    metric: Annotated[str, typer.Option("--by", help="Metric name.")] = "open_rate",
+    as_json: JSON_OPT = False,
 ) -> None:
     """What performs, by topic, format, length and weekday: counts, medians, spread."""
-    from backlist.analysis.metrics import insights as compute
-
-    report = _run(lambda lib: compute(lib, metric))
+    report = _run(lambda lib: lib.insights(metric))
     if as_json:
         _json(report)
         return
     o = report["overall"]
-    out.print(f"[bold]{metric}[/]: {o['n']} pieces, median {o['median']:g} "
+    out.print(f"[bold]{_t(metric)}[/]: {o['n']} pieces, median {o['median']:g} "
               f"(range {o['min']:g}-{o['max']:g})")
     for name, rows in report["groups"].items():
         table = Table(title=f"by {name}", header_style="bold")
@@ -578,26 +646,26 @@ def insights(
             table.add_column(col)
         for r in rows:
             spread = f"{r['p25']:g}-{r['p75']:g}" if "p25" in r else ""
-            table.add_row(escape(r["group"]), str(r["n"]), f"{r['median']:g}", spread,
+            table.add_row(_t(r["group"]), str(r["n"]), f"{r['median']:g}", spread,
                           f"{r['min']:g}-{r['max']:g}", r["verdict"])
         out.print(table)
 
 
 @app.command()
 def review(
-    year: str,
-    out_file: Annotated[Path | None, typer.Option("--out")] = None,
+    year: Annotated[str | None, typer.Argument(help="A year, e.g. 2025 (or use --since/--until).")] = None,
+    since: SINCE_OPT = None, until: UNTIL_OPT = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="The Markdown file to write.")] = None,
 ) -> None:
-    """Draft a year in review (Markdown, with PNG charts beside it)."""
-    from backlist.analysis.entities import extract_all
-    from backlist.analysis.review import draft_review
-
-    if not (len(year) == 4 and year.isdigit()):
+    """Draft a review of a year (or any span): Markdown, with PNG and SVG charts beside it."""
+    if year is not None and not (len(year) == 4 and year.isdigit()):
         _fail(f"{year}: give a year like 2025")
-    lib = _open()
-    extract_all(lib)
-    path = draft_review(lib, year, out_file or Path(f"review-{year}.md"))
-    lib.close()
+    if year is None and not (since and until):
+        _fail("give a year, or both --since and --until")
+    start = f"{year}-01-01" if year else _date_opt(since, "since")
+    end = f"{year}-12-31" if year else _date_opt(until, "until")
+    target = out_file or Path(f"review-{year or f'{start}-to-{end}'}.md")
+    path = _run(lambda lib: lib.review(start, end, target), read_only=False)
     out.print(f"Wrote {path}")
 
 
@@ -605,7 +673,7 @@ def run() -> None:
     try:
         app()
     except BacklistError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(one_line(str(exc)))}", highlight=False)
         sys.exit(1)
 
 

@@ -3,27 +3,21 @@ cited, that fits a token budget, for pasting into any chat model."""
 
 from __future__ import annotations
 
-from backlist.index.search import Searcher
+from backlist.index.search import Hit
 from backlist.render import citation, quote
+from backlist.safe import md_text
 from backlist.tokens import Budget
 
 
-def build_context(library, topic: str | None, draft: str | None, budget: int = 4000,
-                  k: int = 15) -> str:
-    searcher = Searcher(library)
-    if draft:
-        hits = searcher.related(draft if not topic else f"{topic}\n\n{draft}", k=k)
-    else:
-        hits = searcher.search(topic or "", k=k, per_doc=4)
-    about = topic or "the draft"
+def build_context(hits: list[Hit], about: str, budget: int = 4000) -> str:
     out = Budget(budget)
-    out.add(f"# Context from the archive: {about}\n")
+    out.add(f"# Context from the archive: {md_text(about)}\n")
     out.add(f"{len(hits)} documents, most relevant first. Quote with the citation given.\n")
     for h in hits:
         if not out.add(f"## {citation(h.doc)}"):
             break
         if h.reason:
-            out.add(f"_Why: {h.reason}_")
+            out.add(f"_Why: {md_text(h.reason)}_")
         for p, _ in sorted(h.passages, key=lambda ps: ps[0].start):
             if not out.add(quote(p.text) + "\n", clip=True):
                 break

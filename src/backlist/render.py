@@ -1,39 +1,51 @@
-"""Compact, cited Markdown for agents and chat models (MCP results, context packs)."""
+"""Compact, cited Markdown for agents and chat models (MCP results, context packs).
+
+Everything taken from the archive is escaped (backlist.safe): a title cannot inject Markdown
+links or HTML, and only http(s)/mailto URLs are shown.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from backlist.index.search import Hit
 from backlist.model import Document
+from backlist.safe import md_quote_text, md_text, safe_url
 from backlist.tokens import Budget
 
 
 def citation(doc: Document) -> str:
-    bits = [f"**{doc.title or '(untitled)'}**", doc.date or "undated", doc.kind]
-    if doc.url:
-        bits.append(doc.url)
+    bits = [f"**{md_text(doc.title) or '(untitled)'}**", doc.date or "undated", doc.kind]
+    url = safe_url(doc.url)
+    if url:
+        bits.append(f"<{url}>")
     bits.append(f"id `{doc.id}`")
     return " · ".join(bits)
 
 
 def quote(text: str) -> str:
-    return "> " + " ".join(text.split())
+    return "> " + md_quote_text(text)
 
 
-def hits_markdown(hits: list[Hit], max_tokens: int, heading: str | None = None) -> str:
+def hits_markdown(hits: Sequence[Hit], max_tokens: int, heading: str | None = None,
+                  notes: Sequence[str] = ()) -> str:
     budget = Budget(max_tokens)
     if heading:
-        budget.add(heading)
+        budget.add(md_text(heading))
+    for note in notes:
+        budget.add(f"_{md_text(note)}_")
     if not hits:
         budget.add("No matching documents.")
     for n, h in enumerate(hits, start=1):
         lines = [f"{n}. {citation(h.doc)} · score {h.score:.3f}"]
         if h.reason:
-            lines.append(f"   why: {h.reason}")
-        block = "\n".join(lines)
-        if not budget.add(block):
+            lines.append(f"   why: {md_text(h.reason)}")
+        if h.explain:
+            lines.append(f"   explain: {md_text(h.explain)}")
+        if not budget.add("\n".join(lines)):
             break
         for p, _ in h.passages:
-            speaker = f" ({p.speaker})" if p.speaker else ""
+            speaker = f" ({md_text(p.speaker)})" if p.speaker else ""
             if not budget.add(f"   {quote(p.text)}{speaker} [chars {p.start}-{p.end}]", clip=True):
                 break
     return budget.text("\n({n} more results or passages left out to fit the token budget.)")
@@ -41,25 +53,31 @@ def hits_markdown(hits: list[Hit], max_tokens: int, heading: str | None = None) 
 
 def document_markdown(doc: Document, text: str, max_tokens: int, note: str = "") -> str:
     budget = Budget(max_tokens)
-    budget.add(f"# {doc.title or '(untitled)'}")
+    budget.add(f"# {md_text(doc.title) or '(untitled)'}")
     if doc.subtitle:
-        budget.add(f"_{doc.subtitle}_")
+        budget.add(f"_{md_text(doc.subtitle)}_")
     meta = [doc.kind, doc.date or "undated", f"{doc.words} words", f"id `{doc.id}`"]
-    if doc.url:
-        meta.append(doc.url)
+    url = safe_url(doc.url)
+    if url:
+        meta.append(f"<{url}>")
     if doc.authors:
-        meta.append("by " + ", ".join(doc.authors))
+        meta.append("by " + ", ".join(md_text(a) for a in doc.authors))
     if doc.speakers:
-        meta.append("speakers: " + ", ".join(doc.speakers))
+        meta.append("speakers: " + ", ".join(md_text(s) for s in doc.speakers))
     if doc.duplicate_of:
         meta.append(f"copy of `{doc.duplicate_of}`")
     budget.add(" · ".join(meta))
     if note:
         budget.add(note)
     budget.add("")
-    budget.add(text, clip=True)
+    budget.add(md_quote_text(text) if "\n" not in text else _body(text), clip=True)
     if doc.comments:
         budget.add("\n## Reader comments")
         for c in doc.comments:
             budget.add(quote(c), clip=True)
     return budget.text("\n(Cut to fit the token budget: ask for a passage range to read on.)")
+
+
+def _body(text: str) -> str:
+    """Paragraphs kept, each made inert (no HTML, no escape sequences)."""
+    return "\n\n".join(md_quote_text(p) for p in text.split("\n\n") if p.strip())

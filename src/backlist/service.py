@@ -1,218 +1,131 @@
-"""The one service layer every surface (CLI, MCP, web) calls, so they all give the same answer."""
+"""The `Library` façade: the one object every surface (CLI, MCP, web) calls, so they all give the
+same answer. A surface parses its input, calls one method here, and formats the result.
+
+Input checks that every surface needs (empty queries, sizes, kinds, modes, date words) live here
+and raise UsageError / NotFoundError, which each surface maps to its own error in one place.
+"""
 
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backlist.analysis.entities import extract, load_gazetteer
+from backlist import config
 from backlist.config import DB_NAME, library_dir
-from backlist.dedup import link_copies
-from backlist.errors import BacklistError, IngestError, NotFoundError
-from backlist.index.chunking import chunk
-from backlist.index.embed import DEFAULT_SPEC, load_embedder, to_blob
-from backlist.ingest import Discovery, SourceUnit, discover
-from backlist.ingest.base import ReadContext
-from backlist.ingest.textio import Limits
-from backlist.model import Document, stable_id
-from backlist.store.base import DocFilter
+from backlist.contracts import DOC_KINDS, MODES
+from backlist.errors import BacklistError, NotFoundError, UsageError
+from backlist.index.embed import DEFAULT_SPEC, Embedder, load_embedder
+from backlist.index.search import Hit, Searcher
+from backlist.model import Document, Passage
+from backlist.pipeline import Ingestor, IngestReport, Progress
+from backlist.store.base import DocFilter, DocLink
 from backlist.store.sqlite import SQLiteStore
 
-Progress = Callable[[str, dict[str, Any]], None]
+__all__ = ["IngestReport", "Library", "Results", "Timeline"]
+
+MAX_QUERY_CHARS = 2_000
+MAX_DRAFT_CHARS = 400_000  # about 60,000 words: a long essay, not a book
+MAX_ID_CHARS = 64
+MAX_K = 100
+
+
+class Results(list[Hit]):
+    """Hits, best first, with notes for the reader (e.g. a fallback to keyword search)."""
+
+    def __init__(self, hits: list[Hit] = (), notes: list[str] | None = None) -> None:  # type: ignore[assignment]
+        super().__init__(hits)
+        self.notes: list[str] = notes or []
 
 
 @dataclass
-class IngestReport:
-    sources_read: int = 0
-    sources_unchanged: int = 0
-    documents_new: int = 0
-    documents_updated: int = 0
-    documents_unchanged: int = 0
-    documents_removed: int = 0
-    passages_added: int = 0
-    passages_embedded: int = 0
-    seconds_parsing: float = 0.0  # inside the readers
-    seconds_indexing: float = 0.0  # chunking, writing documents, keyword index, entities
-    seconds_embedding: float = 0.0
-    skipped_files: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    vanished: list[dict[str, Any]] = field(default_factory=list)
+class Timeline:
+    dated: list[Hit]
+    undated: list[Hit]
+    notes: list[str] = field(default_factory=list)
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.documents_new or self.documents_updated or self.documents_removed)
+
+class _LockedEmbedder:
+    """One encode at a time: torch models are not safe to call from several threads at once,
+    and on 2 cores concurrent encodes only slow each other down."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]):
+        with self._lock:
+            return self.inner.encode(texts)
 
 
 class Library:
     def __init__(self, path: str | os.PathLike[str] | None = None, read_only: bool = False) -> None:
-        self.dir = library_dir(path)
+        self.dir = _checked_dir(library_dir(path))
         db = self.dir / DB_NAME
-        if read_only and not db.exists():
+        if read_only and (not db.exists() or db.stat().st_size == 0):
             raise BacklistError(f"{self.dir}: no library here yet (run `backlist ingest` first)")
         self.store = SQLiteStore(db, read_only=read_only)
-        self._embedder = None
-        self._gazetteer = None
+        self._embedder: _LockedEmbedder | None = None
+        self._embedder_lock = threading.Lock()
+        self._ingestor = Ingestor(self.store, self.dir, self.embedder)
 
     def close(self) -> None:
         self.store.close()
 
-    # --- embeddings ---------------------------------------------------------------------
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- embeddings -----------------------------------------------------------------------
     @property
     def embedder_spec(self) -> str:
         return self.store.get_meta("embedder_spec") or os.environ.get("BACKLIST_EMBEDDER") \
             or DEFAULT_SPEC
 
-    def embedder(self):
-        if self._embedder is None:
-            self._embedder = load_embedder(self.embedder_spec)
-        return self._embedder
+    def embedder(self) -> Embedder:
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = _LockedEmbedder(load_embedder(self.embedder_spec))
+            return self._embedder
 
     def use_embedder(self, spec: str) -> None:
         if spec != self.embedder_spec or self.store.get_meta("embedder_spec") is None:
             self.store.set_meta("embedder_spec", spec)
             self._embedder = None
 
-    def embed_pending(self, progress: Progress | None = None, batch: int = 1024) -> int:
-        todo = self.store.count_unembedded()
-        if not todo:
-            return 0
-        emb = self.embedder()
-        self.store.ensure_vectors(emb.dim, emb.name)
-        todo = self.store.count_unembedded()
-        done = 0
-        from backlist.index.chunking import embedding_text
-
-        while rows := self.store.unembedded(batch):
-            vecs = emb.encode([embedding_text(title, text) for _, text, title in rows])
-            self.store.save_embeddings([(pid, to_blob(v)) for (pid, _, _), v in zip(rows, vecs)])
-            done += len(rows)
-            if progress:
-                progress("embed", {"done": done, "total": todo})
-        return done
-
-    # --- ingest -------------------------------------------------------------------------
+    # --- ingest ---------------------------------------------------------------------------
     def ingest(self, paths: list[str], kind: str | None = None, site: str | None = None,
                max_bytes: int | None = None, embed: bool = True, fetch_remote: bool = False,
-               progress: Progress | None = None) -> IngestReport:
-        report = IngestReport()
-        found: Discovery = discover(paths, kind)
-        report.skipped_files = found.skipped
-        report.errors += [str(e) for e in found.problems]
-        limits = Limits(max_bytes) if max_bytes else Limits()
-        if progress:
-            progress("start", {"total": len(found.units)})
-        for unit in found.units:
-            self._ingest_unit(unit, ReadContext(limits=limits, fetch_remote=fetch_remote),
-                              site, report)
-            if progress:
-                progress("source", {"path": unit.path})
-        report.vanished = self._vanished(paths)
-        if report.changed or self.store.get_meta("links_dirty") == "1":
-            self.relink()
-        if embed:
-            started = time.perf_counter()
-            report.passages_embedded = self.embed_pending(progress)
-            report.seconds_embedding = time.perf_counter() - started
-        return report
+               max_seconds: float | None = 300.0, progress: Progress | None = None) -> IngestReport:
+        return self._ingestor.run(paths, kind, site, max_bytes, embed, fetch_remote, max_seconds,
+                                  progress)
 
-    def _ingest_unit(self, unit: SourceUnit, ctx: ReadContext, site: str | None,
-                     report: IngestReport) -> None:
-        try:
-            fingerprint = unit.fingerprint()
-        except OSError as exc:
-            report.errors.append(f"{unit.path}: cannot read ({exc.strerror or exc})")
-            return
-        if self.store.source_fingerprint(unit.path) == fingerprint:
-            report.sources_unchanged += 1
-            return
-        ids: list[str] = []
-        seen: set[str] = set()
-        try:
-            docs = unit.read(ctx, site)
-            while True:
-                started = time.perf_counter()
-                doc = next(docs, None)
-                report.seconds_parsing += time.perf_counter() - started
-                if doc is None:
-                    break
-                if doc.id in seen:  # the same key twice in one input: keep both, apart
-                    doc.id = stable_id(doc.id, doc.position)
-                ids.append(doc.id)
-                seen.add(doc.id)
-                started = time.perf_counter()
-                self._write(doc, report)
-                report.seconds_indexing += time.perf_counter() - started
-        except IngestError as exc:
-            report.errors.append(str(exc))
-            report.errors += [str(e) for e in ctx.problems]
-            return
-        except Exception as exc:  # a reader bug must not stop the other inputs
-            report.errors.append(f"{unit.path}: could not be read ({type(exc).__name__}: {exc})")
-            return
-        report.sources_read += 1
-        report.errors += [str(e) for e in ctx.problems]
-        # With problems, the fingerprint is not kept, so the next run reads it (and says so) again.
-        removed = self.store.record_source(unit.path, unit.kind,
-                                           "" if ctx.problems else fingerprint, ids)
-        report.documents_removed += len(removed)
-
-    def _write(self, doc: Document, report: IngestReport) -> None:
-        old = self.store.doc_hash(doc.id)
-        if old == doc.content_hash:
-            report.documents_unchanged += 1
-            return
-        if not report.changed:  # once per run, before the first change: relink even after a crash
-            self.store.set_meta("links_dirty", "1")
-        report.passages_added += self.store.write_document(
-            doc, chunk(doc), entities=extract(doc, self._entries(), set(doc.speakers)))
-        if old is None:
-            report.documents_new += 1
-        else:
-            report.documents_updated += 1
-
-    def _entries(self):
-        if self._gazetteer is None:
-            self._gazetteer = load_gazetteer(self.dir)
-        return self._gazetteer
-
-    def _vanished(self, roots: list[str]) -> list[dict[str, Any]]:
-        """Sources under the given paths whose files are gone: reported, never deleted."""
-        out = []
-        resolved = [Path(r).expanduser() for r in roots if not r.startswith(("http:", "https:"))]
-        for src in self.store.sources():
-            p = Path(src["path"])
-            if src["path"].startswith(("http:", "https:")) or p.exists():
-                continue
-            if any(p == r or r in p.parents for r in resolved):
-                out.append({"path": src["path"], "documents": src["documents"]})
-        return out
+    def embed_pending(self, progress: Progress | None = None) -> int:
+        return self._ingestor.embed_pending(progress)
 
     def relink(self) -> None:
-        docs = self.store.list_documents(DocFilter(include_drafts=True))
-        duplicate_of, urls = link_copies(docs)
-        self.store.set_links(duplicate_of, urls)
-        self.store.set_meta("links_dirty", "0")
+        self._ingestor.relink()
+
+    def refresh_entities(self) -> int:
+        return self._ingestor.refresh_entities()
 
     def reindex(self, embedder: str | None = None, progress: Progress | None = None) -> dict[str, int]:
         if embedder:
             self.use_embedder(embedder)
-        self.store.reset_index()
-        docs = self.store.list_documents(DocFilter(include_drafts=True), with_turns=True)
-        added = 0
-        for doc in docs:
-            added += self.store.write_document(doc, chunk(doc))
-        embedded = self.embed_pending(progress)
-        return {"documents": len(docs), "passages": added, "embedded": embedded}
+        return self._ingestor.reindex(progress)
 
-    # --- reading ------------------------------------------------------------------------
-    def list(self, flt: DocFilter, order: str = "date") -> list[Document]:
-        return self.store.list_documents(flt, order, with_turns=True)
+    # --- reading ----------------------------------------------------------------------------
+    def list(self, flt: DocFilter | None = None, order: str = "date") -> list[Document]:
+        return self.store.list_documents(flt or DocFilter(), order, with_turns=True)
 
     def get(self, doc_id: str) -> Document:
+        doc_id = _need(doc_id, "document id", MAX_ID_CHARS)
         doc = self.store.get_document(doc_id)
         if doc is None:
             matches = self.store.resolve_id(doc_id) if len(doc_id) >= 4 else []
@@ -224,22 +137,191 @@ class Library:
             raise NotFoundError(f"{doc_id}: no document with this id")
         return doc
 
+    def passages(self, doc_id: str, start: int | None = None,
+                 end: int | None = None) -> tuple[Document, list[Passage]]:
+        """A document and its passages start..end (0-based, inclusive; all when both None)."""
+        doc = self.get(doc_id)
+        passages = self.store.doc_passages(doc.id)
+        if start is None and end is None:
+            return doc, passages
+        a = start or 0
+        b = end if end is not None else len(passages) - 1
+        if a < 0 or a > b or a >= len(passages):
+            raise UsageError(f"passage range {a}-{b} is outside 0-{len(passages) - 1}")
+        return doc, passages[a:b + 1]
+
+    def links(self, doc_id: str) -> dict[str, list[tuple[DocLink, Document]]]:
+        """What a piece cites and what cites it, each with the other document."""
+        doc = self.get(doc_id)
+        rows = self.store.links(doc.id)
+        others = self.store.get_documents(
+            [lk.target_id if lk.source_id == doc.id else lk.source_id for lk in rows])
+        out: dict[str, list[tuple[DocLink, Document]]] = {"cites": [], "cited_by": []}
+        for lk in rows:
+            if lk.source_id == doc.id and lk.target_id in others:
+                out["cites"].append((lk, others[lk.target_id]))
+            elif lk.target_id == doc.id and lk.source_id in others:
+                out["cited_by"].append((lk, others[lk.source_id]))
+        return out
+
     def stats(self) -> dict[str, Any]:
-        return self.store.stats()
+        data = self.store.stats()
+        data["embeddings_missing"] = data["passages"] - data["embedded_passages"]
+        data["schema_version"] = self.store.schema_version
+        return data
+
+    def sources(self) -> list[dict[str, Any]]:
+        return self.store.sources()
+
+    # --- retrieval ------------------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", flt: DocFilter | None = None,
+               per_doc: int = 3) -> Results:
+        query = _need(query, "query", MAX_QUERY_CHARS)
+        _check_k(k)
+        flt = _check_filter(flt)
+        searcher = Searcher(self)
+        mode, notes = self._usable_mode(searcher, _check_mode(mode))
+        return Results(searcher.search(query, k=k, mode=mode, flt=flt, per_doc=per_doc), notes)
+
+    def related(self, draft: str, k: int = 10, flt: DocFilter | None = None) -> Results:
+        draft = _need(draft, "draft", MAX_DRAFT_CHARS)
+        _check_k(k)
+        searcher = Searcher(self)
+        _, notes = self._usable_mode(searcher, "hybrid")
+        return Results(searcher.related(draft, k=k, flt=_check_filter(flt)), notes)
+
+    def key_terms(self, text: str) -> list[str]:
+        return Searcher(self).key_terms(text)
+
+    def timeline(self, query: str, flt: DocFilter | None = None) -> Timeline:
+        query = _need(query, "query", MAX_QUERY_CHARS)
+        searcher = Searcher(self)
+        _, notes = self._usable_mode(searcher, "hybrid")
+        dated, undated = searcher.timeline(query, flt=_check_filter(flt))
+        return Timeline(dated, undated, notes)
+
+    def context(self, topic: str | None, draft: str | None = None, budget: int = 4000) -> str:
+        from backlist.context_pack import build_context
+
+        if not (topic and topic.strip()) and not (draft and draft.strip()):
+            raise UsageError("give a topic or a draft")
+        if budget < 200:
+            raise UsageError("the budget must be at least 200 tokens")
+        if draft:
+            about = f"{topic}\n\n{draft}" if topic else draft
+            hits: list[Hit] = self.related(about, k=15)
+        else:
+            hits = self.search(topic or "", k=15, per_doc=4)
+        return build_context(hits, topic or "the draft", budget)
+
+    def _usable_mode(self, searcher: Searcher, mode: str) -> tuple[str, list[str]]:
+        if mode == "keyword" or searcher.has_vectors():
+            return mode, []
+        if mode == "semantic":
+            raise UsageError("this library has no embeddings yet: run `backlist ingest` with "
+                             "embedding on, or use --mode keyword")
+        return "keyword", ["No embeddings in this library: fell back to keyword search "
+                           "(run `backlist ingest` again with embedding on)."]
+
+    # --- analysis ---------------------------------------------------------------------------------
+    def entities(self, kind: str | None = None, refresh: bool = False) -> list[dict[str, Any]]:
+        from backlist.analysis.entities import entity_table
+
+        if refresh:
+            self.refresh_entities()
+        return entity_table(self, kind)
+
+    def topics(self) -> list[dict[str, Any]]:
+        from backlist.analysis.topics import topic_counts
+
+        return topic_counts(self)
+
+    def suggest_topics(self, n: int | None = None, force: bool = False) -> tuple[Path, list[Any]]:
+        from backlist.analysis.topics import save_topics, suggest_topics, topics_path
+
+        topics = suggest_topics(self, n)
+        path = topics_path(self)
+        if path.exists() and not force:
+            path = path.with_name("topics.suggested.yaml")
+        save_topics(path, topics)
+        return path, topics
+
+    def tag(self, doc_id: str | None = None, topic: str | None = None) -> int:
+        """Tag every document (returns how many), or set one document's topic by hand."""
+        from backlist.analysis.topics import set_manual_topic, tag_documents
+
+        if doc_id or topic:
+            if not (doc_id and topic):
+                raise UsageError("give both a document id and a topic, or neither to tag all")
+            set_manual_topic(self, doc_id, topic)
+            return 1
+        return len(tag_documents(self))
+
+    def import_metrics(self, path: Path):
+        from backlist.analysis.metrics import import_csv
+
+        return import_csv(self, path)
+
+    def top(self, metric: str, year: str | None = None, topic: str | None = None,
+            k: int = 20, flt: DocFilter | None = None) -> list[tuple[Document, float]]:
+        from backlist.analysis.metrics import top
+
+        _check_k(k, limit=1000)
+        rows = top(self, metric, year, topic, 1000 if flt else k)
+        if flt:
+            allowed = self.store.filtered_ids(_check_filter(flt))
+            rows = [(d, v) for d, v in rows if d.id in allowed][:k]
+        return rows
+
+    def insights(self, metric: str) -> dict[str, Any]:
+        from backlist.analysis.metrics import insights
+
+        return insights(self, metric)
+
+    def review(self, since: str, until: str, out: Path) -> Path:
+        from backlist.analysis import review
+
+        self.refresh_entities()
+        writer = getattr(review, "write_review", None)
+        if writer is not None:
+            result = writer(self, since, until, out)
+            return Path(getattr(result, "path", result))
+        return review.draft_review(self, since[:4], out)
 
 
-def doc_summary(doc: Document) -> dict[str, Any]:
-    """The `ls` JSON contract."""
-    return {"id": doc.id, "title": doc.title, "date": doc.date, "kind": doc.kind, "url": doc.url,
-            "words": doc.words, "duplicate_of": doc.duplicate_of}
+def _checked_dir(path: Path) -> Path:
+    check = getattr(config, "check_library_dir", None)
+    if check is not None:
+        return check(path)
+    if path.exists() and not path.is_dir():
+        raise BacklistError(f"{path} is a file, not a library folder")
+    return path
 
 
-def doc_full(doc: Document) -> dict[str, Any]:
-    """The `get` JSON contract (plus a few documented extras)."""
-    return {"id": doc.id, "title": doc.title, "subtitle": doc.subtitle, "date": doc.date,
-            "kind": doc.kind, "url": doc.url, "authors": doc.authors, "text": doc.text,
-            "comments": doc.comments, "words": doc.words,
-            "source": doc.source, "position": doc.position,
-            "duplicate_of": doc.duplicate_of,
-            "speakers": doc.speakers, "audience": doc.audience, "is_draft": doc.is_draft,
-            "content_hash": doc.content_hash, "metrics": doc.metrics, "metadata": doc.metadata}
+def _need(value: str | None, what: str, limit: int) -> str:
+    if value is None or not str(value).strip():
+        raise UsageError(f"empty {what}")
+    if len(value) > limit:
+        raise UsageError(f"the {what} is {len(value):,} characters, over the {limit:,} limit")
+    return value
+
+
+def _check_k(k: int, limit: int = MAX_K) -> None:
+    if not 1 <= int(k) <= limit:
+        raise UsageError(f"k must be between 1 and {limit}, not {k}")
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise UsageError(f"mode {mode!r}: choose from {', '.join(MODES)}")
+    return mode
+
+
+def _check_filter(flt: DocFilter | None) -> DocFilter:
+    flt = flt or DocFilter()
+    bad = [k for k in flt.kinds if k not in DOC_KINDS]
+    if bad:
+        raise UsageError(f"kind {bad[0]!r}: choose from {', '.join(DOC_KINDS)}")
+    if flt.since and flt.until and flt.since > flt.until:
+        raise UsageError(f"since ({flt.since}) is after until ({flt.until})")
+    return flt

@@ -17,7 +17,6 @@ from typing import Any
 import yaml
 
 from backlist.model import Document
-from backlist.store.base import DocFilter
 
 GAZETTEER = Path(__file__).with_name("gazetteer.yaml")
 _ARXIV = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arXiv:\s?)(\d{4}\.\d{4,5})", re.I)
@@ -78,7 +77,10 @@ def extract(doc: Document, entries: list[Entry],
                 counts[(sub, e.kind, e.name)] += 1
     for m in _ARXIV.finditer(text + " " + " ".join(doc.comments)):
         counts[(f"arXiv:{m.group(1)}", "paper", None)] += 1
+    known = {e.name.lower() for e in entries} | {a.lower() for e in entries for a in e.aliases}
     for name in people:
+        if name.lower() in known:  # the gazetteer already counted this person
+            continue
         n = len(re.findall(rf"(?<![\w]){re.escape(name)}(?![\w])", text))
         if n:
             counts[(name, "person", None)] += n
@@ -90,12 +92,8 @@ def extract(doc: Document, entries: list[Entry],
 
 
 def extract_all(library) -> int:
-    entries = load_gazetteer(library.dir)
-    docs = library.list(DocFilter(include_drafts=True))
-    people = {s for d in docs for s in d.speakers} | {e.name for e in entries if e.kind == "person"}
-    for d in docs:
-        library.store.set_entities(d.id, extract(d, entries, people))
-    return len(docs)
+    """Extract again for every document, by the same path ingest uses."""
+    return library.refresh_entities()
 
 
 def entity_table(library, kind: str | None = None) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +31,29 @@ class MetricsImport:
     unmatched: list[str] = field(default_factory=list)
 
 
-def _number(value: str) -> float | None:
-    v = (value or "").strip().replace(",", "").replace("$", "")
+_SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9}
+_THOUSANDS_DOTS = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$")
+
+
+def _number(value: str, decimal_comma: bool = False) -> float | None:
+    """A dashboard's number: "3,100", "$12", "45%", "1.2k", "3M"; with decimal_comma (semicolon
+    exports from European locales) "1.234,5" and "12,5 %" too. Anything else is not a number."""
+    v = (value or "").strip().replace("$", "").replace("€", "").replace("£", "")
+    v = v.replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
     pct = v.endswith("%")
+    v = v.rstrip("%")
+    scale = _SUFFIXES.get(v[-1:].lower(), 1.0) if v[:-1] else 1.0
+    if scale != 1.0:
+        v = v[:-1]
+    if decimal_comma:
+        v = v.replace(".", "").replace(",", ".") if "," in v or _THOUSANDS_DOTS.match(v) else v
+    else:
+        v = v.replace(",", "")
     try:
-        n = float(v.rstrip("%"))
+        n = float(v) * scale
     except ValueError:
+        return None
+    if n != n or n in (float("inf"), float("-inf")):
         return None
     return n / 100 if pct else n
 
@@ -51,10 +69,26 @@ def _index(docs: list[Document]) -> dict[str, str]:
     return idx
 
 
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], bool]:
+    """Header, rows and whether numbers use a decimal comma. Comma, semicolon or tab separated
+    (sniffed from the header line); a UTF-8/16 byte-order mark is dropped by decode."""
+    text = read_text(path, Limits())  # IngestError is a BacklistError: one line naming the file
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count) if first.strip() else ","
+    try:
+        reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+        header = [(h or "").strip() for h in reader.fieldnames or []]
+        rows = list(reader)
+    except csv.Error as exc:
+        reason = str(exc)
+        if "field larger than field limit" in reason:
+            reason = f"a field is over {csv.field_size_limit() // 1024} KB, too long for a metrics table"
+        raise BacklistError(f"{path}: malformed metrics CSV ({reason})") from exc
+    return header, rows, delimiter == ";"
+
+
 def import_csv(library, path: Path) -> MetricsImport:
-    text = read_text(path, Limits())
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or []]
+    header, rows, decimal_comma = _read_csv(path)
     keys = [h for h in header if h.lower() in KEY_COLUMNS]
     if not keys:
         raise BacklistError(f"{path}: malformed metrics CSV: needs one of the columns "
@@ -62,10 +96,6 @@ def import_csv(library, path: Path) -> MetricsImport:
     idx = _index(library.list(DocFilter(include_drafts=True)))
     result = MetricsImport()
     numeric: set[str] = set()
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise BacklistError(f"{path}: malformed CSV ({exc})") from exc
     for n, row in enumerate(rows, start=2):
         row = {(k or "").strip(): v for k, v in row.items()}
         doc_id = None
@@ -78,7 +108,7 @@ def import_csv(library, path: Path) -> MetricsImport:
             result.unmatched.append(f"line {n}: " + ", ".join(f"{k}={row.get(k)}" for k in keys))
             continue
         values = {k: v for k in header if k not in keys
-                  if (v := _number(row.get(k) or "")) is not None}
+                  if (v := _number(row.get(k) or "", decimal_comma)) is not None}
         numeric |= set(values)
         library.store.add_metrics(doc_id, values, origin=path.name)
         result.matched += 1

@@ -3,6 +3,9 @@ clustering the archive's own embeddings, and tagging every document with one to 
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,12 +96,19 @@ def suggest_topics(library, n_topics: int | None = None, seed: int = 0) -> list[
     km = best[1]
     names = {w.lower() for d in docs for s in d.speakers + d.authors for w in s.split()}
     labels = _distinctive_terms(docs, km.labels_, km.n_clusters, exclude=names)
-    topics = []
+    families = _family_docs(library)
+    topics: list[Topic] = []
     for c in range(km.n_clusters):
         members = [i for i, lab in enumerate(km.labels_) if lab == c]
         central = sorted(members, key=lambda i: -float(X[i] @ km.cluster_centers_[c]))[:3]
         terms = labels[c]
-        topics.append(Topic(name=" / ".join(terms[:3]) or f"topic {c + 1}",
+        ids = {docs[i].id for i in members}
+        ents = sorted(((len(ids & d), e) for e, d in families.items() if len(ids & d) * 2 >= len(ids)),
+                      reverse=True)
+        name = suggest_name([docs[i].title or "" for i in members], [docs[i].text for i in members],
+                            terms, [e for _, e in ents[:3]], taken={t.name for t in topics},
+                            fallback=f"Topic {c + 1}")
+        topics.append(Topic(name=name,
                             description=f"{len(members)} pieces, e.g. " +
                             "; ".join(docs[i].title or docs[i].id for i in central[:2]),
                             keywords=terms[:8],
@@ -137,6 +147,60 @@ def _distinctive_terms(docs, labels, k: int, exclude: set[str]) -> list[list[str
         ranked = [vocab[i] for i in score.argsort()[::-1] if score[i] > 0][:20]
         out.append(_dedupe_terms(ranked))
     return out
+
+
+def _family_docs(library) -> dict[str, set[str]]:
+    """{model family or lab: ids of the documents that mention it}."""
+    out: dict[str, set[str]] = {}
+    for r in library.store.entity_rows():
+        if r["role"] == "mention" and r["kind"] in ("model", "org") and not r["parent"]:
+            out.setdefault(r["entity"], set()).add(r["doc_id"])
+    return out
+
+
+def _occurs(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(phrase)}(?:s|es)?(?!\w)", re.I)
+
+
+def _surface(phrase: str, texts: list[str]) -> str:
+    """The phrase as the writer spells it ("RL", "DeepSeek", "open models"), first letter of a
+    lowercase phrase left to the caller."""
+    forms = Counter(m.group(0) for t in texts for m in _occurs(phrase).finditer(t))
+    exact = [f for f, _ in forms.most_common() if f.lower() == phrase.lower()]
+    return exact[0] if exact else phrase
+
+
+def suggest_name(titles: list[str], texts: list[str], keywords: list[str],
+                 entities: Sequence[str] = (), taken: Collection[str] = frozenset(),
+                 fallback: str = "Topic") -> str:
+    """A name a reader would recognise for a cluster: the candidate (a distinctive keyword or a
+    model family / lab most members mention) that the members' titles use most, ties broken
+    by keyword rank; a second, different candidate nearly as strong is joined with "and".
+    E.g. keywords "open models / llama / closed" with titles about open models -> "Open models"."""
+    cands = list(dict.fromkeys([k for k in keywords[:8] if k] + list(entities)))
+    if not cands:
+        return fallback
+    scored = []
+    for rank, c in enumerate(cands):
+        pat = _occurs(c)
+        in_titles = sum(1 for t in titles if pat.search(t)) / (len(titles) or 1)
+        in_texts = sum(1 for t in texts if pat.search(t)) / (len(texts) or 1)
+        score = 2 * in_titles + in_texts + (len(c.split()) > 1) * 0.3 + 0.5 / (1 + rank)
+        scored.append((score, -rank, c))
+    scored.sort(reverse=True)
+    best = scored[0][2]
+    words = [_surface(best, titles + texts)]
+    for score, _, c in scored[1:]:
+        if score >= 0.8 * scored[0][0] and not (set(c.lower().split()) & set(best.lower().split())):
+            words.append(_surface(c, titles + texts))
+            break
+    name = " and ".join(words)
+    name = name[:1].upper() + name[1:]
+    if name in taken:
+        extra = next((_surface(c, titles + texts) for _, _, c in scored[1:]
+                      if f"{name} and {c}" not in taken), None)
+        name = f"{name} and {extra}" if extra else f"{name} ({len(taken) + 1})"
+    return name
 
 
 def _dedupe_terms(terms: list[str]) -> list[str]:

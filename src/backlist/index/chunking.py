@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -35,8 +36,15 @@ def default_counter() -> TokenCounter:
 
 def chunk(doc: Document, max_tokens: int = MAX_TOKENS,
           counter: TokenCounter | None = None) -> list[Passage]:
+    """Passages of at most `max_tokens` word pieces. A document with speaker turns is cut so
+    that a passage never mixes speakers: every speaker change starts a new passage, and a long
+    turn becomes several passages of that one speaker (Passage.speaker)."""
     counter = counter or default_counter()
+    marks = turn_marks(doc)
     spans = _units(doc.text, max_tokens, counter)
+    if marks is not None:
+        offsets = [m for m, _ in marks]
+        spans = [(s, e, n, marks[bisect.bisect_right(offsets, s) - 1][1]) for s, e, n, _ in spans]
     passages: list[Passage] = []
     cur: list[tuple[int, int, int, str | None]] = []
     cur_tokens = 0
@@ -53,13 +61,56 @@ def chunk(doc: Document, max_tokens: int = MAX_TOKENS,
     for start, end, tokens, speaker in spans:
         if cur and cur_tokens + tokens > max_tokens:
             flush()
-        # A speaker turn starts a new passage once the current one has some substance.
-        elif cur and speaker and cur[-1][3] != speaker and cur_tokens >= max_tokens * 0.6:
+        elif marks is not None and cur and cur[-1][3] != speaker:
+            flush()  # one speaker per passage
+        # Without turns: a "Name: " paragraph starts a new passage once this one has substance.
+        elif marks is None and cur and speaker and cur[-1][3] != speaker and cur_tokens >= max_tokens * 0.6:
             flush()
         cur.append((start, end, tokens, speaker))
         cur_tokens += tokens
     flush()
     return passages
+
+
+def turn_marks(doc: Document) -> list[tuple[int, str | None]] | None:
+    """Where each speaker turn starts in doc.text, with its speaker; None when the document has
+    no named speakers (posts, articles: chunked as before, by paragraph labels)."""
+    if not any(t.speaker for t in doc.turns):
+        return None
+    rendered = [f"{t.speaker}: {t.text}" if t.speaker else t.text for t in doc.turns]
+    tail = "\n\n".join(rendered)
+    if tail and doc.text.endswith(tail):  # notes (if any), then the turns as turns_text wrote them
+        pos, marks = len(doc.text) - len(tail), []
+        for t, r in zip(doc.turns, rendered):
+            marks.append((pos, t.speaker))
+            pos += len(r) + 2
+        return _with_preamble(marks)
+    return _with_preamble(_search_marks(doc))
+
+
+def _search_marks(doc: Document) -> list[tuple[int, str | None]]:
+    """Turn starts found in order, when the text was rebuilt from the turns in another way."""
+    marks, pos = [], 0
+    for t in doc.turns:
+        needle = f"{t.speaker}: " if t.speaker else " ".join(t.text.split()[:8])
+        i = _para_find(doc.text, needle, pos) if t.speaker else doc.text.find(needle, pos)
+        if needle and i >= 0:
+            marks.append((i, t.speaker))
+            pos = i + len(needle)
+    return marks
+
+
+def _para_find(text: str, needle: str, pos: int) -> int:
+    """The first `needle` at or after `pos` that starts a line."""
+    while (i := text.find(needle, pos)) >= 0:
+        if i == 0 or text[i - 1] == "\n":
+            return i
+        pos = i + 1
+    return -1
+
+
+def _with_preamble(marks: list[tuple[int, str | None]]) -> list[tuple[int, str | None]]:
+    return [(0, None), *marks] if not marks or marks[0][0] > 0 else marks
 
 
 def _units(text: str, max_tokens: int, counter: TokenCounter) -> list[tuple[int, int, int, str | None]]:

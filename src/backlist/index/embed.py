@@ -81,11 +81,14 @@ class OpenAICompatibleEmbedder:
 
 @lru_cache(maxsize=4)
 def load_embedder(spec: str = DEFAULT_SPEC) -> Embedder:
-    """'minilm' (default), a model folder, or 'URL#model' for an OpenAI-compatible endpoint."""
+    """'minilm' (default), a model folder, 'URL#model' for an OpenAI-compatible endpoint, or
+    'hash' (a deterministic test embedder)."""
     if spec in ("", DEFAULT_SPEC):
         emb = SentenceTransformerEmbedder(default_model_path())
         emb.name = "all-MiniLM-L6-v2"
         return emb
+    if spec == "hash" or spec.startswith("hash:"):
+        return HashEmbedder(int(spec.partition(":")[2] or 384))
     if spec.startswith(("http://", "https://")):
         url, _, model = spec.partition("#")
         return OpenAICompatibleEmbedder(url, model or "default")
@@ -94,3 +97,24 @@ def load_embedder(spec: str = DEFAULT_SPEC) -> Embedder:
 
 def to_blob(vec: np.ndarray) -> bytes:
     return np.asarray(vec, dtype=np.float32).tobytes()
+
+
+class HashEmbedder:
+    """A deterministic bag-of-words embedder (feature hashing) for fast tests: texts that share
+    words are close. Not for real use: it knows nothing of meaning. Spec: 'hash' or 'hash:DIM'."""
+
+    def __init__(self, dim: int = 384) -> None:
+        self.dim = dim
+        self.name = f"hash-{dim}"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        import hashlib
+        import re
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+                out[i, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)

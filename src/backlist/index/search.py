@@ -15,7 +15,7 @@ import numpy as np
 
 from backlist.index.embed import to_blob
 from backlist.model import Document, Passage
-from backlist.store.base import DocFilter, PassageHit
+from backlist.store.base import DocFilter, KeywordQuery, PassageHit
 
 MODES = ("hybrid", "keyword", "semantic")
 KEYWORD_WEIGHT = 0.6
@@ -43,6 +43,7 @@ class Hit:
     keyword: float = 0.0
     semantic: float = 0.0
     reason: str | None = None
+    explain: str | None = None
 
 
 def terms(text: str) -> list[str]:
@@ -50,30 +51,33 @@ def terms(text: str) -> list[str]:
             if t not in STOPWORDS and not t.isdigit() or (t.isdigit() and len(t) == 4)]
 
 
-def fts_query(query: str, too_common: set[str] | None = None) -> str | None:
-    """A user's words as an FTS5 query: their phrases and prefixes kept, other words OR-ed.
+def parse_query(query: str, too_common: set[str] | None = None,
+                require_all: bool = False) -> KeywordQuery:
+    """A user's words as a KeywordQuery: their "phrases" and prefix* kept, other words any-of.
 
     Words in too_common (found in most passages) are left out when others remain: they add
     almost nothing to BM25 and make every passage a candidate to score."""
-    phrases = re.findall(r'"([^"]+)"', query)
+    phrases = tuple(tuple(w.lower() for w in re.findall(r"\w+", p))
+                    for p in re.findall(r'"([^"]+)"', query))
+    phrases = tuple(p for p in phrases if p)
     rest = re.sub(r'"[^"]*"', " ", query)
-    parts = []
-    for p in phrases:
-        words = re.findall(r"\w+", p)
-        if words:
-            parts.append('"' + " ".join(words) + '"')
+    words: list[str] = []
+    prefixes: list[str] = []
     for raw in rest.split():
         prefix = raw.endswith("*")
         for w in re.findall(r"\w+", raw.lower()):
-            if (w in STOPWORDS or (too_common and w in too_common)) and not prefix:
-                continue
-            parts.append(f'"{w}"' + ("*" if prefix else ""))
-    if not parts and too_common:
-        return fts_query(query)
-    if not parts:  # a query made only of common words ("how I write") still means something
-        parts = [f'"{w}"' for w in re.findall(r"\w+", query.lower())]
-    parts = list(dict.fromkeys(parts))
-    return " OR ".join(parts) if parts else None
+            if prefix:
+                prefixes.append(w)
+            elif w not in STOPWORDS and not (too_common and w in too_common):
+                words.append(w)
+    q = KeywordQuery(tuple(dict.fromkeys(words)), phrases, tuple(dict.fromkeys(prefixes)),
+                     require_all)
+    if not q and too_common:
+        return parse_query(query, require_all=require_all)
+    if not q:  # a query made only of common words ("how I write") still means something
+        q = KeywordQuery(tuple(dict.fromkeys(re.findall(r"\w+", query.lower()))),
+                         require_all=require_all)
+    return q
 
 
 class Searcher:
@@ -92,10 +96,11 @@ class Searcher:
         rest = sorted((df, w) for w, df in dfs.items() if w not in common)
         while len(rest) > 1 and sum(df for df, _ in rest) > MAX_KEYWORD_ROWS:
             common.add(rest.pop()[1])
-        match = fts_query(query, common)
-        if not match:
-            return []
-        return self.store.keyword_search(match, k)
+        return self.store.keyword_search(parse_query(query, common), k)
+
+    def has_vectors(self) -> bool:
+        return bool(self.store.get_meta("embed_model")) and self.store.count_unembedded() < \
+            self.store.passage_count()
 
     def _semantic(self, texts: list[str], k: int) -> list[PassageHit]:
         if not self.store.get_meta("embed_model"):
@@ -125,6 +130,10 @@ class Searcher:
         n = CANDIDATES * 4 if narrowed else CANDIDATES
         kw = self._keyword(keyword_query or query, n) if mode != "semantic" else []
         sem = self._semantic(semantic_texts or [query], n) if mode != "keyword" else []
+        if flt.speaker:  # only passages that speaker says
+            who = flt.speaker.lower()
+            kw = [h for h in kw if h.speaker and who in h.speaker.lower()]
+            sem = [h for h in sem if h.speaker and who in h.speaker.lower()]
         kw_doc = self._per_doc(kw, allowed, canon, exclude)
         sem_doc = self._per_doc(sem, allowed, canon, exclude)
         kw_max = max((s for s, _ in kw_doc.values()), default=0.0) or 1.0
@@ -144,9 +153,18 @@ class Searcher:
                 total = KEYWORD_WEIGHT * k_s + (1 - KEYWORD_WEIGHT) * s_s
             scores[doc_id] = (total, k_s, s_s)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1][0])[:k]
-        best = {doc_id: self._merged_passages(doc_id, kw_doc, sem_doc, mode)[:per_doc]
+        best = {doc_id: self._merged_passages(doc_id, kw_doc, sem_doc, mode)[:per_doc * 2]
                 for doc_id, _ in ranked}
         passages = self.store.passages(pid for plist in best.values() for pid, _ in plist)
+        for doc_id, plist in best.items():  # a copy's passage repeats its canonical's: show once
+            seen: set[str] = set()
+            kept = []
+            for pid, score in plist:
+                key = " ".join(passages[pid].text.split()) if pid in passages else str(pid)
+                if key not in seen:
+                    seen.add(key)
+                    kept.append((pid, score))
+            best[doc_id] = kept[:per_doc]
         hits = []
         docs = self.store.get_documents([doc_id for doc_id, _ in ranked])
         for doc_id, (total, k_s, s_s) in ranked:
@@ -199,7 +217,7 @@ class Searcher:
             word = re.sub(r"[^\w]", " ", term).strip()
             if not word:
                 continue
-            df = self.store.passage_frequency(f'"{word}"')
+            df = self.store.keyword_count(KeywordQuery(terms=tuple(word.split())))
             if df == 0:
                 continue
             scored.append((tf * np.log(1 + total_docs / df), term))
@@ -235,7 +253,8 @@ class Searcher:
             return set()
         probe = " ".join(words[:12])
         out = set()
-        for h in self.store.keyword_search(" ".join(f'"{w}"' for w in words[:12]), 20):
+        for h in self.store.keyword_search(KeywordQuery(terms=tuple(words[:12]), require_all=True),
+                                           20):
             doc = self.store.get_document(h.doc_id)
             if doc and probe in " ".join(re.findall(r"\w+", doc.text.lower())):
                 out.add(doc.id)
@@ -250,10 +269,10 @@ class Searcher:
         A document discusses it when one passage holds every query word, or when it is close
         in meaning (semantic score, normalised within the results, of at least min_semantic)."""
         hits = self.search(query, k=limit, flt=flt, per_doc=1)
-        words = [f'"{w}"' for w in re.findall(r"\w+", query.lower()) if w not in STOPWORDS]
+        words = tuple(w for w in re.findall(r"\w+", query.lower()) if w not in STOPWORDS)
         canon = self._canonical_map()
-        holds_all = {canon.get(h.doc_id, h.doc_id)
-                     for h in self.store.keyword_search(" AND ".join(words), 1000)} if words else set()
+        holds_all = {canon.get(h.doc_id, h.doc_id) for h in self.store.keyword_search(
+            KeywordQuery(terms=words, require_all=True), 1000)} if words else set()
         kept = [h for h in hits if h.doc.id in holds_all or h.semantic >= min_semantic]
         dated = sorted((h for h in kept if h.doc.date), key=lambda h: h.doc.date)
         undated = [h for h in kept if not h.doc.date]

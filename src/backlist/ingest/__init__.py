@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
+import stat
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from backlist.errors import IngestError
 from backlist.ingest.article import read_saved_page, read_text_article
@@ -22,10 +26,52 @@ from backlist.model import Document, Source
 _TRANSCRIPT_REF = re.compile(r"<podcast:transcript[^>]*\burl=[\"']([^\"']+)")
 READER_VERSION = "2"  # bump when a reader changes what it yields, so inputs are read again
 KINDS = ("substack", "markdown", "feed", "transcript", "page", "text", "dump")
-_SKIP_NAMES = {"readme", "readme.md", "readme.txt", "license", "license.md", "changelog.md",
-               ".ds_store", "thumbs.db"}
-_SKIP_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".mp3", ".m4a", ".wav",
-                  ".mp4", ".pdf", ".json", ".css", ".js", ".ico", ".csv", ".tsv", ".yaml", ".yml"}
+_SKIP_NAMES = {"readme": "named like a README", "readme.md": "named like a README",
+               "readme.txt": "named like a README", "license": "named like a licence",
+               "license.md": "named like a licence", "changelog.md": "named like a changelog",
+               "thumbs.db": "a system file"}
+_SKIP_SUFFIXES = {
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".ico"), "image"),
+    **dict.fromkeys((".mp3", ".m4a", ".wav"), "audio"), ".mp4": "video", ".pdf": "PDF",
+    **dict.fromkeys((".css", ".js"), "web page asset"),
+    **dict.fromkeys((".csv", ".tsv", ".yaml", ".yml"), "data file")}
+# Control characters, line separators and the surrogates a non-UTF-8 file name decodes to.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_FILE_TYPES = ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
+               (stat.S_ISBLK, "block device"), (stat.S_ISDIR, "folder"))
+
+
+def path_label(path: str | os.PathLike[str] | bytes) -> str:
+    """A path as one printable line: undecodable bytes and control characters backslash-escaped."""
+    text = os.fsdecode(path)
+    if not _UNPRINTABLE.search(text):
+        return text
+    raw = text.encode("utf-8", "surrogateescape" if _only_escapes(text) else "backslashreplace")
+    text = raw.decode("utf-8", "backslashreplace")
+    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
+
+
+def _only_escapes(text: str) -> bool:
+    return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
+
+
+def _file_type(mode: int) -> str:
+    return next((name for test, name in _FILE_TYPES if test(mode)), "special file")
+
+
+def _open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a regular file for reading; anything else (FIFO, device, socket) is never opened, and a
+    file swapped for a FIFO in between cannot block: the open does not wait for a writer."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, f"not a regular file ({_file_type(mode)})", os.fspath(path))
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    fh = os.fdopen(fd, "rb")
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        fh.close()
+        raise OSError(errno.EINVAL, f"not a regular file ({_file_type(mode)})", os.fspath(path))
+    return fh
 
 
 class SourceUnit(Source):
@@ -35,24 +81,41 @@ class SourceUnit(Source):
         return READERS[self.kind](self, ctx, site)
 
     def fingerprint(self) -> str:
+        """A digest of the input's bytes. Folders: every regular file under it, by relative path,
+        without following folder links (no loops) and without opening FIFOs or devices."""
         h = hashlib.sha256(f"{READER_VERSION}:{self.kind}".encode())
-        p = Path(self.path)
         if self.path.startswith(("http://", "https://")):
             # Remote input is always fetched again; unchanged documents are then skipped by
             # their content hash, so only the download is repeated.
             return f"remote:{uuid.uuid4().hex}"
-        elif p.is_dir():
-            for f in sorted(x for x in p.rglob("*") if x.is_file()):
-                h.update(f.relative_to(p).as_posix().encode())
-                h.update(_file_digest(f))
+        if stat.S_ISDIR(os.stat(self.path).st_mode):
+            for rel, full in _tree_files(self.path):
+                h.update(os.fsencode("/".join(rel)))
+                h.update(_file_digest(full))
         else:
-            h.update(_file_digest(p))
+            h.update(_file_digest(self.path))
         return h.hexdigest()
 
 
-def _file_digest(path: Path) -> bytes:
+def _tree_files(top: str) -> list[tuple[tuple[str, ...], str]]:
+    """Regular files under top (file links followed, folder links not), sorted by relative path.
+    An unreadable folder raises OSError: the caller reports the input as unreadable."""
+    out: list[tuple[tuple[str, ...], str]] = []
+    stack: list[tuple[tuple[str, ...], str]] = [((), top)]
+    while stack:
+        rel, folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(((*rel, entry.name), entry.path))
+                elif entry.is_file(follow_symlinks=True):
+                    out.append(((*rel, entry.name), entry.path))
+    return sorted(out)
+
+
+def _file_digest(path: str | os.PathLike[str]) -> bytes:
     d = hashlib.sha256()
-    with path.open("rb") as fh:
+    with _open_regular(path) as fh:
         while chunk := fh.read(1 << 20):
             d.update(chunk)
     return d.digest()
@@ -72,26 +135,21 @@ READERS: dict[str, Callable[[SourceUnit, ReadContext, str | None], Iterator[Docu
 @dataclass
 class Discovery:
     units: list[SourceUnit]
-    skipped: list[str]
+    skipped: list[str]  # "path: reason", one line each
     problems: list[IngestError]
 
 
-def discover(paths: list[str], kind: str | None = None) -> Discovery:
+def discover(paths: list[str], kind: str | None = None, follow_links: bool = False) -> Discovery:
+    """The inputs under the given paths. Each real file and folder is visited once; links that
+    lead out of the folder given are skipped unless follow_links; FIFOs and devices are never
+    opened. Whatever cannot be read is one line in problems (or skipped), the rest goes on."""
     found = Discovery([], [], [])
+    walker = _Walker(found, kind, follow_links)
     for raw in paths:
         if raw.startswith(("http://", "https://")):
             found.units.append(SourceUnit(raw, kind or "feed"))
-            continue
-        path = Path(raw).expanduser()
-        if not path.exists():
-            found.problems.append(IngestError(raw, "no such file or folder"))
-            continue
-        if path.is_dir() and (kind == "substack" or is_substack_export(path)):
-            found.units.append(SourceUnit(str(path), "substack"))
-        elif path.is_dir():
-            _walk(path, kind, found)
         else:
-            _add_file(path, kind, found, explicit=True)
+            walker.root(raw)
     _drop_attached_transcripts(found)
     return found
 
@@ -103,7 +161,11 @@ def _drop_attached_transcripts(found: Discovery) -> None:
         if unit.kind != "feed" or unit.path.startswith(("http://", "https://")):
             continue
         base = Path(unit.path).parent
-        for ref in _TRANSCRIPT_REF.findall(_head(Path(unit.path), 1 << 24)):
+        try:
+            head = _head(Path(unit.path), 1 << 24)
+        except IngestError:
+            continue  # the reader says so when it reads the feed
+        for ref in _TRANSCRIPT_REF.findall(head):
             if "://" not in ref:
                 attached.add((base / ref).resolve())
     if attached:
@@ -111,38 +173,214 @@ def _drop_attached_transcripts(found: Discovery) -> None:
             u.kind == "transcript" and Path(u.path).resolve() in attached)]
 
 
-def _walk(folder: Path, kind: str | None, found: Discovery) -> None:
-    for entry in sorted(folder.iterdir()):
+_Frame = tuple[str, Iterator[os.DirEntry[str]]]  # a folder's real path, its entries still to visit
+
+
+@dataclass
+class _Walker:
+    """One discovery: what was visited, by (device, inode), so nothing is read twice."""
+
+    found: Discovery
+    kind: str | None
+    follow_links: bool
+    dirs: set[tuple[int, int]] = field(default_factory=set)
+    files: dict[tuple[int, int], str] = field(default_factory=dict)  # -> the path it is read as
+    exports: list[str] = field(default_factory=list)  # real paths of export folders read whole
+
+    def skip(self, path: str, reason: str) -> None:
+        self.found.skipped.append(f"{path_label(path)}: {reason}")
+
+    def problem(self, path: str, reason: str) -> None:
+        self.found.problems.append(IngestError(path_label(path), reason))
+
+    def unit(self, path: str, kind: str, key: tuple[int, int] | None = None) -> None:
+        if key is not None:
+            self.files[key] = path
+        self.found.units.append(SourceUnit(path, kind))
+
+    def root(self, raw: str) -> None:
+        path = str(Path(raw).expanduser())
+        if _UNPRINTABLE.search(path):
+            self.problem(raw, f"path {_name_problem(path)}")
+            return
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            self.problem(raw, "no such file or folder" if exc.errno == errno.ENOENT
+                         else _os_reason(exc))
+            return
+        if stat.S_ISDIR(st.st_mode):
+            self.folder(path, st)
+        else:
+            self.file(path, st, explicit=True)
+
+    def folder(self, path: str, st: os.stat_result) -> None:
+        if (st.st_dev, st.st_ino) in self.dirs:
+            self.skip(path, "folder already read")
+        elif self.kind == "substack":
+            self.dirs.add((st.st_dev, st.st_ino))
+            self.exports.append(os.path.realpath(path))
+            self.unit(path, "substack")
+        else:
+            real = os.path.realpath(path)
+            links: list[str] = []
+            self.walk(self.enter(path, real, st), links)
+            done = 0
+            while done < len(links):  # grows while followed links lead to more links
+                self.link(links[done], real, links)
+                done += 1
+
+    def enter(self, path: str, real: str, st: os.stat_result) -> _Frame | None:
+        """Mark a folder visited; an export is one unit; else its entries, sorted, to walk."""
+        self.dirs.add((st.st_dev, st.st_ino))
+        if is_substack_export(Path(path)):
+            self.exports.append(real)
+            self.unit(path, "substack")
+            return None
+        try:
+            with os.scandir(path) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            self.problem(path, f"cannot read folder ({exc.strerror or exc})")
+            return None
+        return real, iter(entries)
+
+    def walk(self, frame: _Frame | None, links: list[str]) -> None:
+        """Depth first, in name order, without recursion: any depth is fine. Links are set aside
+        in links, to follow once the tree itself is read (its real files come first)."""
+        stack = [frame] if frame else []
+        while stack:
+            real, entries = stack[-1]
+            entry = next(entries, None)
+            if entry is None:
+                stack.pop()
+            elif child := self.entry(entry, real, links):
+                stack.append(child)
+
+    def entry(self, entry: os.DirEntry[str], parent_real: str, links: list[str]) -> _Frame | None:
         if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            if is_substack_export(entry):
-                found.units.append(SourceUnit(str(entry), "substack"))
+            return None
+        if _UNPRINTABLE.search(entry.name):
+            what = "folder" if entry.is_dir(follow_symlinks=False) else "file"
+            self.problem(entry.path, f"{what} name {_name_problem(entry.name)}")
+            return None
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            self.problem(entry.path, _os_reason(exc))
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            links.append(entry.path)
+        elif stat.S_ISDIR(st.st_mode):
+            if (st.st_dev, st.st_ino) in self.dirs:
+                self.skip(entry.path, "folder already read")
+                return None
+            return self.enter(entry.path, os.path.join(parent_real, entry.name), st)
+        else:
+            self.file(entry.path, st, explicit=False)
+        return None
+
+    def link(self, path: str, root_real: str, links: list[str]) -> None:
+        try:
+            target = os.path.realpath(path, strict=True)
+            st = os.stat(target)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                self.skip(path, "broken symbolic link")
+            elif exc.errno == errno.ELOOP:
+                self.skip(path, "symbolic link loop")
             else:
-                _walk(entry, kind, found)
-        elif entry.is_file():
-            _add_file(entry, kind, found, explicit=False)
+                self.problem(path, f"cannot follow symbolic link ({exc.strerror or exc})")
+            return
+        if not self.follow_links and not _inside(target, root_real):
+            self.skip(path, "symbolic link out of the tree")
+        elif stat.S_ISDIR(st.st_mode):
+            if (st.st_dev, st.st_ino) in self.dirs or self.in_export(target):
+                self.skip(path, "symbolic link to a folder already read")
+            else:
+                self.walk(self.enter(path, target, st), links)
+        elif (st.st_dev, st.st_ino) in self.files or self.in_export(target):
+            self.skip(path, "symbolic link to a file already read")
+        else:
+            self.file(path, st, explicit=False)
+
+    def in_export(self, real: str) -> bool:
+        return any(_inside(real, export) for export in self.exports)
+
+    def file(self, path: str, st: os.stat_result, explicit: bool) -> None:
+        key = (st.st_dev, st.st_ino)
+        if not stat.S_ISREG(st.st_mode):
+            self.skip(path, f"not a regular file ({_file_type(st.st_mode)})")
+        elif key in self.files:
+            self.skip(path, f"same file as {path_label(self.files[key])}")
+        elif self.kind:
+            self.unit(path, self.kind, key)
+        elif not explicit and (reason := _skip_reason(Path(path).name)):
+            self.skip(path, reason)
+        else:
+            try:
+                detected = detect_kind(Path(path))
+            except IngestError as exc:
+                self.found.problems.append(exc)
+                return
+            if detected is None:
+                self.skip(path, _unknown_reason(path))
+            else:
+                self.unit(path, detected, key)
 
 
-def _add_file(path: Path, kind: str | None, found: Discovery, explicit: bool) -> None:
-    if kind:
-        found.units.append(SourceUnit(str(path), kind))
-        return
-    if not explicit and (path.name.lower() in _SKIP_NAMES or path.suffix.lower() in _SKIP_SUFFIXES):
-        found.skipped.append(str(path))
-        return
-    try:
-        detected = detect_kind(path)
-    except IngestError as exc:
-        found.problems.append(exc)
-        return
-    if detected is None:
-        found.skipped.append(str(path))
-    else:
-        found.units.append(SourceUnit(str(path), detected))
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or os.path.commonpath([path, folder]) == folder
+
+
+def _name_problem(name: str) -> str:
+    if _only_escapes(name) and any(0xDC80 <= ord(c) <= 0xDCFF for c in name):
+        return "is not valid UTF-8 (rename it to read it)"
+    return "holds control characters (rename it to read it)"
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    return f"cannot read ({exc.strerror or exc})"
+
+
+def _skip_reason(name: str) -> str | None:
+    lower = name.lower()
+    suffix = Path(lower).suffix
+    if lower.startswith("email_list") and suffix == ".csv":
+        return ("a Substack subscriber list: it holds personal data (email addresses), "
+                "not read outside its export")
+    if lower in _SKIP_NAMES:
+        return _SKIP_NAMES[lower]
+    if suffix in _SKIP_SUFFIXES:
+        return f"not archive material ({_SKIP_SUFFIXES[suffix]})"
+    return None
+
+
+def _unknown_reason(path: str) -> str:
+    if path.lower().endswith(".json"):
+        return "not archive material (JSON, not a transcript)"
+    return "not archive material (not text, and no reader knows it)"
+
+
+def _looks_like_json_transcript(head: str) -> bool:
+    """Asks the transcript reader (which knows the Podcasting 2.0 JSON layout), if it can tell."""
+    from backlist.ingest import transcript
+
+    check = getattr(transcript, "looks_like_json_transcript", None)
+    return bool(check and check(head))
 
 
 def detect_kind(path: Path) -> str | None:
+    """The reader for one file, from its name and first bytes; None if no reader takes it.
+    Only regular files are looked into: a FIFO, socket or device is None, never opened."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise IngestError(path_label(path), _os_reason(exc)) from exc
+    if not stat.S_ISREG(mode):
+        return None
     suffix = path.suffix.lower()
     if suffix == ".zip":
         return "substack"
@@ -153,6 +391,8 @@ def detect_kind(path: Path) -> str | None:
     if suffix in (".rss", ".atom"):
         return "feed"
     head = _head(path)
+    if suffix == ".json":
+        return "transcript" if _looks_like_json_transcript(head) else None
     if suffix in (".html", ".htm"):
         return "markdown" if head.lstrip().startswith("---") else "page"
     if suffix == ".xml" or looks_like_feed(head):
@@ -170,8 +410,8 @@ def detect_kind(path: Path) -> str | None:
 
 def _head(path: Path, size: int = 65536) -> str:
     try:
-        with path.open("rb") as fh:
+        with _open_regular(path) as fh:
             data = fh.read(size)
     except OSError as exc:
-        raise IngestError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+        raise IngestError(path_label(path), f"cannot read: {exc.strerror or exc}") from exc
     return data.decode("utf-8", errors="replace")

@@ -269,6 +269,7 @@ def _document(ep: Episode, header: Header, host: str | None, label: str, fname: 
         "link_label": ep.link_label,
         "title_basis": title_basis,
         "date_basis": f"{stated.basis}: “{stated.evidence}”" if stated else None,
+        "date_precision": stated.precision if stated else None,
         "truncated": ep.truncated,
         "format_hint": "interview" if guests else "essay",
         "guests": guests,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,26 +48,86 @@ def check_not_empty_or_binary(data: bytes, label: str) -> None:
     if not data.strip():
         raise IngestError(label, "empty file")
     head = data[:8192]
-    if b"\x00" in head and not _is_utf16(head):
+    bom = _bom(head)
+    if bom is None and b"\x00" in head:
         raise IngestError(label, "binary file, not text")
+    if bom is not None and not data[len(bom[1]):].strip(b"\x00 \t\r\n"):
+        raise IngestError(label, "empty file")
 
 
-def _is_utf16(head: bytes) -> bool:
-    return head.startswith((b"\xff\xfe", b"\xfe\xff"))
+# Byte-order marks, longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
+_BOMS = (("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE),
+         ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE),
+         ("utf-16-be", codecs.BOM_UTF16_BE))
+# An encoding the bytes declare: an XML declaration, <meta charset> or http-equiv Content-Type.
+_DECLARED = re.compile(
+    rb"""<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"""
+    rb"""|<meta[^>]*?\bcharset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_XML_DECL_ENCODING = re.compile(r"""^(\ufeff?\s*<\?xml[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""")
+# Labels that browsers (WHATWG) read as windows-1252, a superset of Latin-1's printable range.
+_AS_CP1252 = {"latin_1", "iso8859_1", "ascii", "cp1252"}
+# Western single-byte encodings preferred when several fit equally well (charset-normalizer
+# ranks cp1250 or cp1257 level with cp1252 on French or English text: "café" became "cafť").
+_WESTERN = ("cp1252", "latin_1", "iso8859_15")
+
+
+def _bom(head: bytes) -> tuple[str, bytes] | None:
+    return next(((enc, bom) for enc, bom in _BOMS if head.startswith(bom)), None)
+
+
+def _declared(data: bytes) -> str | None:
+    """The codec an XML declaration or HTML meta tag names in the first 4 KB, if Python knows it."""
+    m = _DECLARED.search(data[:4096])
+    if not m:
+        return None
+    try:
+        name = codecs.lookup((m[1] or m[2]).decode("ascii")).name.replace("-", "_")
+    except (LookupError, UnicodeDecodeError):
+        return None
+    if name.startswith(("utf_16", "utf_32")):
+        return None  # an ASCII-readable declaration cannot be true of UTF-16/32 bytes without a BOM
+    return "cp1252" if name in _AS_CP1252 else name
 
 
 def decode(data: bytes, label: str) -> str:
-    """UTF-8 first (the common case), then the best-fitting legacy encoding, else an error."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    """Bytes to text: a byte-order mark decides, then UTF-8, then an encoding the file declares,
+    then the best-fitting legacy encoding (Western ones first when they fit as well), else an error.
+    """
+    bom = _bom(data[:4])
+    if bom:
+        try:
+            return _xml_decl_utf8(data[len(bom[1]):].decode(bom[0]))
+        except UnicodeDecodeError as exc:
+            raise IngestError(label, f"undecodable bytes: starts with a {bom[0].upper()} byte-order "
+                                     f"mark, but is not valid {bom[0].upper()} ({exc.reason})") from exc
     try:
-        return data.decode("utf-8")
+        return _xml_decl_utf8(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data).best()
-    if best is None or best.chaos > 0.2:
+    declared = _declared(data)
+    for enc in ((declared, "latin_1") if declared == "cp1252" else (declared,)) if declared else ():
+        try:
+            return _xml_decl_utf8(data.decode(enc))
+        except UnicodeDecodeError:
+            continue
+    return _xml_decl_utf8(_guess(data, label))
+
+
+def _guess(data: bytes, label: str) -> str:
+    matches = list(from_bytes(data))
+    if not matches or matches[0].chaos > 0.2:
         raise IngestError(label, "undecodable bytes: not UTF-8, and no other text encoding fits")
-    return str(best)
+    best = matches[0]
+    western = [m for m in matches if m.encoding in _WESTERN and m.chaos <= best.chaos + 0.01]
+    return str(western[0] if western else best)
+
+
+def _xml_decl_utf8(text: str) -> str:
+    """Decoded text is Unicode: an XML declaration naming another encoding would mislead any
+    parser that reads the text back as UTF-8 (expat refuses it), so it is made to say utf-8."""
+    if text.startswith("<?xml") or text.lstrip().startswith("<?xml"):
+        return _XML_DECL_ENCODING.sub(r"\1\2utf-8\2", text, count=1)
+    return text
 
 
 def read_text(path: Path, limits: Limits, label: str | None = None) -> str:
@@ -136,7 +198,7 @@ class SafeZip:
 def check_xml(text: str, label: str) -> None:
     """Refuse entity declarations (billion laughs, external entities) and malformed XML."""
     try:
-        SafeET.fromstring(text.encode("utf-8"))
+        SafeET.fromstring(_xml_decl_utf8(text).encode("utf-8"))
     except DefusedXmlException as exc:
         raise IngestError(label, "XML declares entities, refused (possible entity-expansion bomb: "
                                  f"{type(exc).__name__})") from exc

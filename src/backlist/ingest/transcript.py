@@ -1,13 +1,25 @@
-"""Transcripts: WebVTT, SRT, or plain text with `HH:MM:SS Name:` turns. Turns keep their speaker."""
+"""Transcripts: WebVTT, SRT, Podcasting 2.0 JSON, the namespace's HTML form, or plain text with
+`HH:MM:SS Name:` turns. Turns keep their speaker.
+
+Caption files exported by podcast hosts label a speaker on the first caption of a turn only;
+the turn runs on over the following captions until another label appears. A name counts as a
+speaker when it labels turns (twice or more), or when it is a known voice or podcast:person;
+"Note: …" once at the start of a caption is dialogue, not a speaker.
+"""
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import webvtt
+from selectolax.lexbor import LexborHTMLParser
 
 from backlist.errors import IngestError
 from backlist.ingest.base import ReadContext
@@ -19,9 +31,33 @@ TURN = re.compile(
     r"\[?(?P<ts>\b\d{1,2}:\d{2}(?::\d{2})?)\]?\s+"
     r"(?P<name>[A-Z][\w.’'\-]*(?:\s+(?:[A-Z][\w.’'\-]*|de|van|von|da|del|la|le)){0,4}):\s*"
 )
-_SPEAKER_PREFIX = re.compile(r"^(?P<name>[A-Z][\w.’'\-]*(?:\s+[A-Z][\w.’'\-]*){0,3}):\s+")
-_VOICE = re.compile(r"<v(?:\.[^ >]+)*\s+([^>]+)>")
-_TAGS = re.compile(r"</?[^>]+>")
+_NAME = r"[A-Z][\w.’'\-]*(?:[ \t]+(?:[A-Z][\w.’'\-]*|\d+|de|van|von|da|del|la|le|di|du|al|bin)){0,3}"
+_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
+# A label at the start of a caption or line: "Name:", "NAME:", "[Name]", "[Name]:", ">> Name:",
+# "- Name:", "Name (00:05):"; the colon must end the label (so "https://…" is no label).
+_LABEL = re.compile(
+    rf"^(?:>>[ \t]*|-[ \t]+)?(?:\[(?P<bracket>{_NAME})\]:?|(?P<name>{_NAME})(?:[ \t]*\({_TS}\))?:)(?=\s|$)\s*"
+)
+# Otter's text export: the speaker and the time on a line of their own ("Ana Ruiz  0:12").
+_OTTER_HEADER = re.compile(rf"^(?P<name>{_NAME})[ \t]{{2,}}(?P<ts>{_TS})[ \t]*$")
+_VOICE = re.compile(r"<v(?:\.[^ \t>]+)*[ \t]+([^>]+)>")
+_TAGS = re.compile(r"</?[A-Za-z][^>]*>|<\d{1,2}:\d{2}[^>]*>")
+# Words that start captions with a colon, or sit in brackets, without being anyone's name.
+_NOT_NAMES = {"note", "notes", "nb", "ps", "p.s", "update", "edit", "warning", "tip", "example",
+              "source", "sources", "correction", "disclaimer", "i", "summary", "transcript", "links",
+              "chapters", "music", "laughter", "laughs", "laughing", "applause", "inaudible",
+              "crosstalk", "silence", "pause", "cheering", "sound", "noise", "intro", "outro",
+              "theme music", "intro music", "outro music", "music playing", "ad", "break"}
+_FORMAT_RANK = {"json": 0, "vtt": 1, "srt": 2, "html": 3, "txt": 4}
+
+
+@dataclass
+class Cue:
+    """One caption, segment or line before speakers are settled."""
+
+    text: str
+    start: str | None = None
+    voice: str | None = None  # a <v Name> voice or a JSON speaker field: always a speaker
 
 
 def turns_from_text(text: str) -> list[Turn]:
@@ -36,60 +72,204 @@ def turns_from_text(text: str) -> list[Turn]:
     return turns
 
 
-def turns_from_captions(data: str, fmt: str, label: str) -> list[Turn]:
+def _clean(raw: str) -> str:
+    """Caption text without tags (<c>, <i>, <b>, inline timestamps) and with entities decoded."""
+    return " ".join(html.unescape(_TAGS.sub("", raw)).split())
+
+
+def _hms(value: str | None) -> str | None:
+    return value.split(".")[0].split(",")[0] if value else None
+
+
+def cues_from_captions(data: str, fmt: str, label: str) -> list[Cue]:
     try:
         captions = webvtt.from_buffer(io.StringIO(data), format=fmt)
     except Exception as exc:  # webvtt raises its own MalformedFileError / MalformedCaptionError
         raise IngestError(label, f"malformed {fmt.upper()} ({exc})") from exc
-    turns: list[Turn] = []
+    cues: list[Cue] = []
     for cap in captions:
         raw = cap.raw_text if hasattr(cap, "raw_text") else cap.text
-        voice = _VOICE.search(raw or "")
-        speaker = voice.group(1).strip() if voice else None
-        text = " ".join(_TAGS.sub("", raw or "").split())
-        if speaker is None and (m := _SPEAKER_PREFIX.match(text)):
-            speaker, text = m["name"], text[m.end():]
-        if not text:
+        cues.extend(_voice_cues(raw or "", _hms(cap.start)))
+    return cues
+
+
+def _voice_cues(raw: str, start: str | None) -> list[Cue]:
+    """A caption may hold several <v> spans, one per voice: each becomes its own cue."""
+    spans = list(_VOICE.finditer(raw))
+    if not spans:
+        return [Cue(_clean(raw), start)]
+    cues = [Cue(_clean(raw[:spans[0].start()]), start)] if raw[:spans[0].start()].strip() else []
+    for i, m in enumerate(spans):
+        end = spans[i + 1].start() if i + 1 < len(spans) else len(raw)
+        cues.append(Cue(_clean(raw[m.end():end]), start, html.unescape(m.group(1)).strip()))
+    return cues
+
+
+def _seconds_to_hms(value: object) -> str | None:
+    try:
+        total = int(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def looks_like_json_transcript(head: str) -> bool:
+    """The Podcasting 2.0 JSON transcript (`{"version": …, "segments": [{"body": …}]}`), judged
+    from the first part of a file (it may be cut short, so it is not parsed)."""
+    text = head.lstrip("\ufeff \t\r\n")
+    return (text.startswith("{") and re.search(r'"segments"\s*:\s*\[', text) is not None
+            and ('"body"' in text or '"version"' in text))
+
+
+def cues_from_json(data: str, label: str) -> list[Cue]:
+    try:
+        obj = json.loads(data.lstrip("\ufeff"))
+    except json.JSONDecodeError as exc:
+        raise IngestError(label, f"malformed JSON transcript ({exc.msg} at line {exc.lineno})") from exc
+    segments = obj.get("segments") if isinstance(obj, dict) else None
+    if not isinstance(segments, list):
+        raise IngestError(label, "not a Podcasting 2.0 JSON transcript (no \"segments\" list)")
+    cues = []
+    for seg in segments:
+        if not isinstance(seg, dict) or not isinstance(seg.get("body"), str):
             continue
-        start = cap.start.split(".")[0].split(",")[0]
-        if turns and turns[-1].speaker == speaker:
-            turns[-1].text += " " + text
+        speaker = seg.get("speaker")
+        voice = " ".join(speaker.split()) if isinstance(speaker, str) and speaker.strip() else None
+        cues.append(Cue(" ".join(seg["body"].split()), _seconds_to_hms(seg.get("startTime")), voice))
+    return cues
+
+
+def cues_from_html(data: str) -> list[Cue]:
+    """The namespace's HTML transcript: <cite>Name:</cite> <time>0:00</time> <p>words</p>."""
+    tree = LexborHTMLParser(data)
+    cues: list[Cue] = []
+    speaker, start = None, None
+    for node in tree.css("cite, time, p"):
+        text = " ".join(node.text(deep=True).split())
+        if node.tag == "cite":
+            speaker = text.rstrip(":").strip() or None
+        elif node.tag == "time":
+            start = text or None
+        elif text:
+            cues.append(Cue(text, start, speaker))
+    return cues
+
+
+def cues_from_lines(data: str) -> list[Cue]:
+    cues: list[Cue] = []
+    for line in data.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if m := _OTTER_HEADER.match(line):
+            cues.append(Cue("", m["ts"], m["name"]))
         else:
-            turns.append(Turn(speaker=speaker, text=text, start=start))
-    return turns
+            cues.append(Cue(line))
+    return cues
 
 
-def parse_transcript(data: str, fmt: str, label: str) -> list[Turn]:
+def _label(text: str) -> tuple[str | None, int]:
+    """The label a cue starts with, and where its words begin."""
+    m = _LABEL.match(text)
+    if not m:
+        return None, 0
+    return " ".join((m["bracket"] or m["name"]).split()), m.end()
+
+
+def _key(name: str) -> str:
+    return name.casefold()
+
+
+def _display(name: str) -> str:
+    return name.title() if name.isupper() and len(name) > 1 else name
+
+
+def label_turns(cues: list[Cue], known: Iterable[str] = (), carry: bool = True) -> list[Turn]:
+    """Turn cues into speaker turns. A label sets the speaker until the next label (`carry`);
+    ">>" alone marks a change to an unnamed speaker."""
+    names: dict[str, str] = {}
+    for name in [*known, *(c.voice for c in cues if c.voice)]:
+        names.setdefault(_key(name), name)
+    counts = Counter(_key(lab) for c in cues if not c.voice and (lab := _label(c.text)[0]))
+    for c in cues:
+        lab = None if c.voice else _label(c.text)[0]
+        k = _key(lab) if lab else None
+        if lab and k not in names and counts[k] >= 2 and k not in _NOT_NAMES:
+            names[k] = _display(lab)
+    turns: list[Turn] = []
+    speaker: str | None = None
+    for c in cues:
+        text = c.text
+        if c.voice:
+            speaker = names[_key(c.voice)]
+        else:
+            lab, end = _label(text)
+            if lab and _key(lab) in names:
+                speaker, text = names[_key(lab)], text[end:]
+            elif text.startswith(">>"):
+                speaker, text = None, text[2:].strip()
+            elif not carry:
+                speaker = None
+        _add(turns, speaker, text, c.start)
+    return [t for t in turns if t.text]
+
+
+def _add(turns: list[Turn], speaker: str | None, text: str, start: str | None) -> None:
+    if turns and turns[-1].speaker == speaker:
+        turns[-1].text = f"{turns[-1].text} {text}".strip() if text else turns[-1].text
+    else:
+        turns.append(Turn(speaker=speaker, text=text, start=start))
+
+
+def turns_from_captions(data: str, fmt: str, label: str, known: Iterable[str] = ()) -> list[Turn]:
+    return label_turns(cues_from_captions(data, fmt, label), known)
+
+
+def parse_transcript(data: str, fmt: str, label: str, known: Iterable[str] = ()) -> list[Turn]:
+    """Speaker turns from a transcript in `fmt` (vtt, srt, json, html or txt)."""
     if fmt in ("vtt", "srt"):
-        return turns_from_captions(data, fmt, label)
+        return turns_from_captions(data, fmt, label, known)
+    if fmt == "json" or (fmt == "txt" and looks_like_json_transcript(data[:4096])):
+        return label_turns(cues_from_json(data, label), known, carry=False)
+    if fmt == "html":
+        return label_turns(cues_from_html(data), known)
     turns = turns_from_text(data)
-    if not turns:  # plain lines "Name: text" with no timestamps
-        for line in data.splitlines():
-            if m := _SPEAKER_PREFIX.match(line.strip()):
-                turns.append(Turn(speaker=m["name"], text=line.strip()[m.end():]))
-            elif line.strip() and turns:
-                turns[-1].text += "\n" + line.strip()
-    return turns
+    return turns or label_turns(cues_from_lines(data), known)
 
 
 def turns_text(turns: list[Turn]) -> str:
     return "\n\n".join(f"{t.speaker}: {t.text}" if t.speaker else t.text for t in turns)
 
 
-def transcript_format(path: Path | str) -> str:
+def transcript_format(path: Path | str, mime: str | None = None) -> str:
+    """vtt, srt, json, html or txt, by MIME type when given, else by file name."""
+    by_mime = {"text/vtt": "vtt", "application/x-subrip": "srt", "application/srt": "srt",
+               "text/srt": "srt", "application/json": "json", "text/json": "json",
+               "text/html": "html", "text/plain": "txt"}
+    if mime and (fmt := by_mime.get(mime.split(";")[0].strip().lower())):
+        return fmt
     suffix = str(path).lower().rsplit(".", 1)[-1]
-    return suffix if suffix in ("vtt", "srt") else "txt"
+    aliases = {"htm": "html", "webvtt": "vtt"}
+    suffix = aliases.get(suffix, suffix)
+    return suffix if suffix in _FORMAT_RANK else "txt"
+
+
+def format_rank(fmt: str) -> int:
+    """Lower is better: JSON and captions keep speakers and times, HTML and text may not."""
+    return _FORMAT_RANK.get(fmt, len(_FORMAT_RANK))
 
 
 def looks_like_transcript(text: str) -> bool:
     head = text[:20000]
-    return len(TURN.findall(head)) >= 3 or head.lstrip().startswith("WEBVTT")
+    return (len(TURN.findall(head)) >= 3 or head.lstrip("\ufeff").startswith("WEBVTT")
+            or looks_like_json_transcript(head))
 
 
 def read_transcript_file(path: Path, ctx: ReadContext) -> Iterator[Document]:
     label = str(path)
     data = read_text(path, ctx.limits)
-    turns = parse_transcript(data, transcript_format(path), label)
+    fmt = "json" if looks_like_json_transcript(data[:4096]) else transcript_format(path)
+    turns = parse_transcript(data, fmt, label)
     if not turns:
         raise IngestError(label, "no transcript turns found")
     speakers = list(dict.fromkeys(t.speaker for t in turns if t.speaker))
@@ -102,5 +282,5 @@ def read_transcript_file(path: Path, ctx: ReadContext) -> Iterator[Document]:
         text=turns_text(turns),
         speakers=speakers,
         turns=turns,
-        metadata={"format": transcript_format(path), "title_basis": "file name"},
+        metadata={"format": fmt, "title_basis": "file name"},
     )

@@ -28,6 +28,31 @@ class PassageHit:
     doc_id: str
     score: float
     rank: int
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class KeywordQuery:
+    """A keyword query as the library means it; each Store turns it into its own syntax
+    (FTS5 MATCH for SQLite, tsquery for PostgreSQL). Words are matched after stemming."""
+
+    terms: tuple[str, ...] = ()  # single words
+    phrases: tuple[tuple[str, ...], ...] = ()  # exact word sequences
+    prefixes: tuple[str, ...] = ()  # word beginnings: "embed" finds embedding, embeddings
+    require_all: bool = False  # every part must occur in the passage (else any part)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.phrases or self.prefixes)
+
+
+@dataclass(frozen=True)
+class DocLink:
+    """One piece citing another: a link to it, its title quoted, or a phrase naming it."""
+
+    source_id: str
+    target_id: str
+    how: str  # "link" | "title" | "mention"
+    evidence: str
 
 
 class Store(ABC):
@@ -59,7 +84,8 @@ class Store(ABC):
     @abstractmethod
     def resolve_id(self, prefix: str) -> list[str]: ...
     @abstractmethod
-    def set_links(self, duplicate_of: dict[str, str | None], urls: dict[str, str]) -> None: ...
+    def set_copies(self, duplicate_of: dict[str, str | None], urls: dict[str, str]) -> None:
+        """Mark linked copies (copy id -> canonical id) and URLs a canonical takes from a copy."""
     @abstractmethod
     def stats(self) -> dict[str, Any]: ...
 
@@ -73,7 +99,8 @@ class Store(ABC):
     @abstractmethod
     def save_embeddings(self, rows: Sequence[tuple[int, bytes]]) -> None: ...
     @abstractmethod
-    def keyword_search(self, match: str, k: int) -> list[PassageHit]: ...
+    def keyword_search(self, query: KeywordQuery, k: int) -> list[PassageHit]:
+        """Best k passages by BM25 (higher score is better)."""
     @abstractmethod
     def vector_search(self, vector: bytes, k: int) -> list[PassageHit]: ...
     @abstractmethod
@@ -82,9 +109,11 @@ class Store(ABC):
     @abstractmethod
     def passage_count(self) -> int: ...
     @abstractmethod
-    def passage_frequency(self, match: str) -> int: ...
+    def keyword_count(self, query: KeywordQuery) -> int:
+        """How many passages match the query."""
     @abstractmethod
-    def term_frequencies(self, words: Sequence[str]) -> dict[str, int]: ...
+    def term_frequencies(self, words: Sequence[str]) -> dict[str, int]:
+        """How many passages hold each word (after the index's stemming)."""
     @abstractmethod
     def filtered_ids(self, flt: DocFilter) -> set[str]: ...
     @abstractmethod
@@ -110,6 +139,18 @@ class Store(ABC):
     def set_entities(self, doc_id: str, rows: Sequence[tuple[str, str, str | None, int, str]]) -> None: ...
     @abstractmethod
     def entity_rows(self) -> list[dict[str, Any]]: ...
+    @abstractmethod
+    def set_links(self, links: Sequence[DocLink]) -> None:
+        """Replace the citation graph (which piece cites which)."""
+    @abstractmethod
+    def links(self, doc_id: str | None = None) -> list[DocLink]:
+        """Citations from or to doc_id (all when None)."""
+    @abstractmethod
+    def all_passages(self) -> list[tuple[int, str, str | None]]:
+        """(passage id, text, document title) of every passage, for benchmarks and reindexing."""
+    @abstractmethod
+    def integrity_check(self) -> str:
+        """'ok' when the database is sound, else what is wrong."""
     @abstractmethod
     def get_meta(self, key: str) -> str | None: ...
     @abstractmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,13 +12,13 @@ from typing import Any
 import numpy as np
 import sqlite_vec
 
+from backlist.errors import BacklistError
 from backlist.model import Document, Passage, Turn
-from backlist.store.base import DocFilter, PassageHit, Store
+from backlist.store.base import DocFilter, DocLink, KeywordQuery, PassageHit, Store
 from backlist.store.sqlite_driver import sqlite3
 
-SCHEMA_VERSION = "1"
 SCAN_FROM = 20_000  # passages; from here on, vector search is a matrix product in memory
-SCHEMA = """
+_V1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS sources (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, fingerprint TEXT NOT NULL,
@@ -52,36 +53,102 @@ CREATE TABLE IF NOT EXISTS entity_mentions (
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
   text, title, tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
 """
+_V2 = """
+CREATE TABLE IF NOT EXISTS doc_links (
+  source_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  target_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  how TEXT NOT NULL, evidence TEXT NOT NULL, PRIMARY KEY (source_id, target_id));
+CREATE INDEX IF NOT EXISTS doc_links_target ON doc_links(target_id);
+CREATE INDEX IF NOT EXISTS passages_speaker ON passages(speaker) WHERE speaker IS NOT NULL;
+"""
+# Ordered schema steps; a library at user_version N runs the steps after N, each in one
+# transaction, so an old library is upgraded in place and a half-created one is completed.
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2)]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def fts_match(q: KeywordQuery) -> str:
+    """A KeywordQuery in FTS5 syntax: every word quoted, so no user text is read as syntax."""
+    def word(w: str) -> str:
+        return '"' + w.replace('"', " ") + '"'
+
+    parts = [word(t) for t in q.terms]
+    parts += ['"' + " ".join(w.replace('"', " ") for w in ph) + '"' for ph in q.phrases if ph]
+    parts += [word(p) + "*" for p in q.prefixes]
+    return (" AND " if q.require_all else " OR ").join(dict.fromkeys(parts))
+
+
 class SQLiteStore(Store):
+    """One connection per thread (sqlite3 connections must not be shared by threads that run
+    statements at once: MCP and web servers answer tool calls in worker threads)."""
+
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self._local = threading.local()
+        self._conns: list[Any] = []
+        self._lock = threading.Lock()
+        self._matrix = None
+        self._matrix_lock = threading.Lock()
         if read_only:
-            uri = f"file:{self.path}?mode=ro"
-            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+            self._upgrade_if_needed()
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self._matrix = None
-        self.db.row_factory = sqlite3.Row
-        self.db.enable_load_extension(True)
-        sqlite_vec.load(self.db)
-        self.db.enable_load_extension(False)
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA busy_timeout = 30000")
-        if not read_only:
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.executescript(SCHEMA)
-            if self.get_meta("schema_version") is None:
-                self.set_meta("schema_version", SCHEMA_VERSION)
+        self.db  # noqa: B018 - open (and for writers migrate) now, so errors surface here
 
+    @property
+    def db(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect(self.read_only)
+            self._local.conn = conn
+            with self._lock:
+                self._conns.append(conn)
+        return conn
+
+    def _connect(self, read_only: bool):
+        try:
+            if read_only:
+                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                       check_same_thread=False, timeout=30)
+            else:
+                conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            conn.row_factory = sqlite3.Row
+            conn.enable_load_extension(True)
+            sqlite_vec.load(conn)
+            conn.enable_load_extension(False)
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if not read_only:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            raise BacklistError(f"{self.path}: not a usable backlist library ({exc})") from exc
+        return conn
+
+    def _upgrade_if_needed(self) -> None:
+        """Readers cannot migrate; an older library is upgraded once by a writing connection."""
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            version = _schema_version(conn)
+            conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise BacklistError(f"{self.path}: not a usable backlist library ({exc})") from exc
+        if version < SCHEMA_VERSION:
+            try:
+                self._connect(read_only=False).close()
+            except (BacklistError, sqlite3.DatabaseError) as exc:
+                raise BacklistError(f"{self.path}: written by an older backlist and cannot be "
+                                    f"upgraded here ({exc})") from exc
+
+    @property
+    def schema_version(self) -> int:
+        return _schema_version(self.db)
 
     # --- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -248,7 +315,7 @@ class SQLiteStore(Store):
         where, args = self._where(flt)
         return {r[0] for r in self.db.execute(f"SELECT d.id FROM documents d {where}", args)}
 
-    def set_links(self, duplicate_of: dict[str, str | None], urls: dict[str, str]) -> None:
+    def set_copies(self, duplicate_of: dict[str, str | None], urls: dict[str, str]) -> None:
         with self.db:
             self.db.execute("UPDATE documents SET duplicate_of = NULL, linked_url = NULL")
             self.db.executemany("UPDATE documents SET duplicate_of = ? WHERE id = ?",
@@ -318,8 +385,7 @@ class SQLiteStore(Store):
             "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id "
             "WHERE p.embedded = 0 ORDER BY p.id LIMIT ?", (limit,))]
 
-    def unembedded_all(self) -> list[tuple[int, str, str | None]]:
-        """Every passage with its document title (benchmarks encode them again for comparison)."""
+    def all_passages(self) -> list[tuple[int, str, str | None]]:
         return [(r[0], r[1], r[2]) for r in self.db.execute(
             "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id")]
 
@@ -353,13 +419,16 @@ class SQLiteStore(Store):
                 self.db.execute("UPDATE passages SET embedded = 1 WHERE id = ?", (pid,))
         self._matrix = None
 
-    def keyword_search(self, match: str, k: int) -> list[PassageHit]:
+    def keyword_search(self, query: KeywordQuery, k: int) -> list[PassageHit]:
+        if not query:
+            return []
         # Rank inside FTS5 first, join afterwards: the join then touches only k rows.
         rows = self.db.execute(
-            "SELECT f.rowid, p.doc_id, f.s FROM (SELECT rowid, bm25(passages_fts, 1.0, 0.5) AS s "
-            "FROM passages_fts WHERE passages_fts MATCH ? ORDER BY s LIMIT ?) f "
-            "JOIN passages p ON p.id = f.rowid ORDER BY f.s", (match, k)).fetchall()
-        return [PassageHit(r[0], r[1], -r[2], i) for i, r in enumerate(rows)]
+            "SELECT f.rowid, p.doc_id, f.s, p.speaker FROM (SELECT rowid, "
+            "bm25(passages_fts, 1.0, 0.5) AS s FROM passages_fts WHERE passages_fts MATCH ? "
+            "ORDER BY s LIMIT ?) f JOIN passages p ON p.id = f.rowid ORDER BY f.s",
+            (fts_match(query), k)).fetchall()
+        return [PassageHit(r[0], r[1], -r[2], i, r[3]) for i, r in enumerate(rows)]
 
     def vector_search(self, vector: bytes, k: int) -> list[PassageHit]:
         """Exact cosine KNN. Small libraries ask sqlite-vec; from SCAN_FROM passages up, one
@@ -369,29 +438,38 @@ class SQLiteStore(Store):
             return []
         if self.passage_count() < SCAN_FROM:
             rows = self.db.execute(
-                "SELECT v.rowid, p.doc_id, v.distance FROM passages_vec v "
+                "SELECT v.rowid, p.doc_id, v.distance, p.speaker FROM passages_vec v "
                 "JOIN passages p ON p.id = v.rowid WHERE v.embedding MATCH ? AND k = ? "
                 "ORDER BY v.distance", (vector, k)).fetchall()
-            return [PassageHit(r[0], r[1], 1.0 - r[2], i) for i, r in enumerate(rows)]
-        ids, docs, mat = self._vector_matrix()
+            return [PassageHit(r[0], r[1], 1.0 - r[2], i, r[3]) for i, r in enumerate(rows)]
+        ids, docs, speakers, mat = self._vector_matrix()
         if not len(ids):
             return []
         scores = mat @ np.frombuffer(vector, dtype=np.float32)
         k = min(k, len(ids))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
-        return [PassageHit(int(ids[i]), docs[i], float(scores[i]), n) for n, i in enumerate(top)]
+        return [PassageHit(int(ids[i]), docs[i], float(scores[i]), n, speakers[i])
+                for n, i in enumerate(top)]
 
     def _vector_matrix(self):
-        """All vectors as one matrix, reloaded when another connection has written since."""
-        version = self.db.execute("PRAGMA data_version").fetchone()[0]
-        if self._matrix is None or self._matrix[0] != version:
-            rows = self.db.execute("SELECT v.rowid, p.doc_id, v.embedding FROM passages_vec v "
-                                   "JOIN passages p ON p.id = v.rowid").fetchall()
-            dim = int(self.get_meta("embed_dim") or 384)
-            mat = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(-1, dim)
-            self._matrix = (version, np.array([r[0] for r in rows]), [r[1] for r in rows], mat)
-        return self._matrix[1:]
+        """All vectors as one matrix, shared read-only by every thread, reloaded when the
+        library has changed since (the count of passages and the largest id and embedded
+        flag tell, across connections and processes)."""
+        stamp = tuple(self.db.execute(
+            "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(embedded), 0) FROM passages"
+        ).fetchone())
+        with self._matrix_lock:
+            if self._matrix is None or self._matrix[0] != stamp:
+                rows = self.db.execute(
+                    "SELECT v.rowid, p.doc_id, p.speaker, v.embedding FROM passages_vec v "
+                    "JOIN passages p ON p.id = v.rowid").fetchall()
+                dim = int(self.get_meta("embed_dim") or 384)
+                mat = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(-1, dim)
+                mat.setflags(write=False)
+                self._matrix = (stamp, np.array([r[0] for r in rows]), [r[1] for r in rows],
+                                [r[2] for r in rows], mat)
+            return self._matrix[1:]
 
     def canonical_map(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self.db.execute(
@@ -400,13 +478,11 @@ class SQLiteStore(Store):
     def passage_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
 
-    def passage_frequency(self, match: str) -> int:
-        """How many passages match an FTS5 expression (0 when it is not valid FTS5)."""
-        try:
-            return self.db.execute("SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH ?",
-                                   (match,)).fetchone()[0]
-        except sqlite3.OperationalError:
+    def keyword_count(self, query: KeywordQuery) -> int:
+        if not query:
             return 0
+        return self.db.execute("SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH ?",
+                               (fts_match(query),)).fetchone()[0]
 
     def term_frequencies(self, words: Sequence[str]) -> dict[str, int]:
         """How many passages hold each word, after the index's own stemming (FTS5 porter).
@@ -415,14 +491,14 @@ class SQLiteStore(Store):
         are exactly the index's; their counts come from an fts5vocab view of the index."""
         if not words:
             return {}
-        if not getattr(self, "_vocab_ready", False):
+        if not getattr(self._local, "vocab_ready", False):  # temp tables are per connection
             self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.term_df "
                             "USING fts5vocab(main, passages_fts, row)")
             self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.stem_probe USING fts5("
                             "t, tokenize = 'porter unicode61 remove_diacritics 2')")
             self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.stem_probe_v "
                             "USING fts5vocab(temp, stem_probe, instance)")
-            self._vocab_ready = True
+            self._local.vocab_ready = True
         out: dict[str, int] = {}
         with self.db:
             for word in dict.fromkeys(words):
@@ -496,8 +572,79 @@ class SQLiteStore(Store):
                 self.db.execute("DELETE FROM passages_fts")
                 self.db.execute("DELETE FROM passages")
 
+    def set_links(self, links: Sequence[DocLink]) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM doc_links")
+            self.db.executemany(
+                "INSERT OR IGNORE INTO doc_links(source_id, target_id, how, evidence) "
+                "VALUES (?,?,?,?)", [(lk.source_id, lk.target_id, lk.how, lk.evidence)
+                                     for lk in links])
+
+    def links(self, doc_id: str | None = None) -> list[DocLink]:
+        if doc_id is None:
+            rows = self.db.execute("SELECT * FROM doc_links ORDER BY source_id, target_id")
+        else:
+            rows = self.db.execute("SELECT * FROM doc_links WHERE source_id = ? OR target_id = ? "
+                                   "ORDER BY source_id, target_id", (doc_id, doc_id))
+        return [DocLink(r["source_id"], r["target_id"], r["how"], r["evidence"]) for r in rows]
+
+    def integrity_check(self) -> str:
+        rows = [r[0] for r in self.db.execute("PRAGMA integrity_check")]
+        return "ok" if rows == ["ok"] else "; ".join(rows)
+
     def close(self) -> None:
-        self.db.close()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.ProgrammingError:
+                pass
+        self._local = threading.local()
+
+
+def _schema_version(conn) -> int:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0:  # libraries from before migrations kept their version in meta
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError:
+            row = None
+        version = int(row[0]) if row and str(row[0]).isdigit() else 0
+    return version
+
+
+def migrate(conn) -> int:
+    """Run the schema steps this library has not had yet; returns the version reached."""
+    current = _schema_version(conn)
+    for version, script in MIGRATIONS:
+        if version <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                         (str(version),))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        current = version
+    if conn.execute("PRAGMA user_version").fetchone()[0] != current:
+        conn.execute(f"PRAGMA user_version = {current}")
+    return current
+
+
+def _statements(script: str) -> list[str]:
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return [s for s in out if s]
 
 
 def passage_hash(p: Passage) -> str:

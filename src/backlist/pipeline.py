@@ -1,0 +1,272 @@
+"""The ingest pipeline: discover inputs, read each into Documents, write each in its own
+transaction with its passages and entities, link copies, embed what is new.
+
+Only the Library façade calls this; it knows the Store interface, never SQL.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backlist.analysis.entities import Entry, extract, load_gazetteer
+from backlist.dedup import link_copies
+from backlist.errors import IngestError
+from backlist.index.chunking import chunk, embedding_text
+from backlist.index.embed import Embedder, to_blob
+from backlist.ingest import Discovery, SourceUnit, discover
+from backlist.ingest.base import ReadContext
+from backlist.ingest.textio import Limits
+from backlist.model import Document, stable_id
+from backlist.store.base import DocFilter, Store
+
+Progress = Callable[[str, dict[str, Any]], None]
+DEFAULT_SECONDS_PER_FILE = 300.0
+EMBED_BATCH = 64  # small batches, so progress shows from the first one
+
+
+@dataclass
+class SourceReport:
+    """What one input gave: documents, drafts, metrics, transcripts not fetched, skips."""
+
+    path: str
+    kind: str
+    documents: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class IngestReport:
+    sources_read: int = 0
+    sources_unchanged: int = 0
+    documents_new: int = 0
+    documents_updated: int = 0
+    documents_unchanged: int = 0
+    documents_removed: int = 0
+    passages_added: int = 0
+    passages_embedded: int = 0
+    seconds_parsing: float = 0.0  # inside the readers
+    seconds_indexing: float = 0.0  # chunking, writing documents, keyword index, entities
+    seconds_embedding: float = 0.0
+    skipped_files: list[str] = field(default_factory=list)  # "path: reason"
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    vanished: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[SourceReport] = field(default_factory=list)
+    totals: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.documents_new or self.documents_updated or self.documents_removed)
+
+    @property
+    def did_nothing(self) -> bool:
+        return not (self.sources_read or self.passages_embedded or self.errors)
+
+
+class Ingestor:
+    def __init__(self, store: Store, library_dir: Path, embedder: Callable[[], Embedder]) -> None:
+        self.store = store
+        self.dir = library_dir
+        self._embedder = embedder
+        self._gazetteer: list[Entry] | None = None
+
+    # --- reading and writing -------------------------------------------------------------
+    def run(self, paths: list[str], kind: str | None = None, site: str | None = None,
+            max_bytes: int | None = None, embed: bool = True, fetch_remote: bool = False,
+            max_seconds: float | None = DEFAULT_SECONDS_PER_FILE,
+            progress: Progress | None = None) -> IngestReport:
+        report = IngestReport()
+        found: Discovery = discover(paths, kind)
+        report.skipped_files = list(found.skipped)
+        report.errors += [str(e) for e in found.problems]
+        limits = Limits(max_bytes) if max_bytes else Limits()
+        if progress:
+            progress("start", {"total": len(found.units)})
+        for unit in found.units:
+            ctx = ReadContext(limits=limits, fetch_remote=fetch_remote)
+            if max_seconds:
+                ctx.deadline = time.monotonic() + max_seconds
+            with _time_limit(max_seconds, unit.path):
+                self._ingest_unit(unit, ctx, site, report)
+            if progress:
+                progress("source", {"path": unit.path})
+        report.vanished = self._vanished(paths)
+        if report.changed or self.store.get_meta("links_dirty") == "1":
+            self.relink()
+        if embed:
+            started = time.perf_counter()
+            report.passages_embedded = self.embed_pending(progress)
+            report.seconds_embedding = time.perf_counter() - started
+        return report
+
+    def _ingest_unit(self, unit: SourceUnit, ctx: ReadContext, site: str | None,
+                     report: IngestReport) -> None:
+        try:
+            fingerprint = unit.fingerprint()
+        except OSError as exc:
+            report.errors.append(f"{unit.path}: cannot read ({exc.strerror or exc})")
+            return
+        if self.store.source_fingerprint(unit.path) == fingerprint:
+            report.sources_unchanged += 1
+            return
+        try:
+            ids = self._read_and_write(unit, ctx, site, report)
+        except IngestError as exc:
+            report.errors.append(str(exc))
+            report.errors += [str(e) for e in ctx.problems]
+            return
+        except _Timeout:
+            report.errors.append(f"{unit.path}: took too long to read (over the per-file time "
+                                 "budget; raise it with --max-seconds)")
+            return
+        except Exception as exc:  # a reader bug must not stop the other inputs
+            report.errors.append(f"{unit.path}: could not be read ({type(exc).__name__}: {exc})")
+            return
+        report.sources_read += 1
+        report.errors += [str(e) for e in ctx.problems]
+        report.warnings += ctx.warnings
+        report.skipped_files += ctx.skipped
+        counts = {k: v for k, v in ctx.counts.items() if v}
+        report.totals.update(counts)
+        report.sources.append(SourceReport(unit.path, unit.kind, len(ids), counts))
+        # With problems, the fingerprint is not kept, so the next run reads it (and says so) again.
+        removed = self.store.record_source(unit.path, unit.kind,
+                                           "" if ctx.problems else fingerprint, ids)
+        report.documents_removed += len(removed)
+
+    def _read_and_write(self, unit: SourceUnit, ctx: ReadContext, site: str | None,
+                        report: IngestReport) -> list[str]:
+        ids: list[str] = []
+        seen: set[str] = set()
+        for doc in _timed(unit.read(ctx, site), report):
+            if doc.id in seen:  # the same key twice in one input: keep both, apart
+                doc.id = stable_id(doc.id, doc.position)
+            ids.append(doc.id)
+            seen.add(doc.id)
+            started = time.perf_counter()
+            self.write(doc, report)
+            report.seconds_indexing += time.perf_counter() - started
+        return ids
+
+    def write(self, doc: Document, report: IngestReport) -> None:
+        old = self.store.doc_hash(doc.id)
+        if old == doc.content_hash:
+            report.documents_unchanged += 1
+            return
+        if not report.changed:  # once per run, before the first change: relink even after a crash
+            self.store.set_meta("links_dirty", "1")
+        report.passages_added += self.store.write_document(
+            doc, chunk(doc), entities=self.entities_of(doc))
+        if old is None:
+            report.documents_new += 1
+        else:
+            report.documents_updated += 1
+
+    # --- entities: the one extraction path ----------------------------------------------
+    def gazetteer(self) -> list[Entry]:
+        if self._gazetteer is None:
+            self._gazetteer = load_gazetteer(self.dir)
+        return self._gazetteer
+
+    def entities_of(self, doc: Document) -> list[tuple[str, str, str | None, int, str]]:
+        """Entity rows for one document. People matched as mentions are the gazetteer's people
+        and the document's own speakers, the same at ingest and on refresh, so `search --entity`
+        never depends on when `backlist entities` last ran."""
+        entries = self.gazetteer()
+        return extract(doc, entries, set(doc.speakers))
+
+    def refresh_entities(self) -> int:
+        self._gazetteer = None
+        docs = self.store.list_documents(DocFilter(include_drafts=True))
+        for d in docs:
+            self.store.set_entities(d.id, self.entities_of(d))
+        return len(docs)
+
+    # --- links, embeddings, reindex --------------------------------------------------------
+    def relink(self) -> None:
+        docs = self.store.list_documents(DocFilter(include_drafts=True))
+        duplicate_of, urls = link_copies(docs)
+        self.store.set_copies(duplicate_of, urls)
+        self.store.set_meta("links_dirty", "0")
+
+    def embed_pending(self, progress: Progress | None = None, batch: int = EMBED_BATCH) -> int:
+        todo = self.store.count_unembedded()
+        if not todo:
+            return 0
+        emb = self._embedder()
+        self.store.ensure_vectors(emb.dim, emb.name)
+        todo = self.store.count_unembedded()
+        done = 0
+        if progress:
+            progress("embed", {"done": 0, "total": todo})
+        while rows := self.store.unembedded(batch):
+            vecs = emb.encode([embedding_text(title, text) for _, text, title in rows])
+            self.store.save_embeddings([(pid, to_blob(v)) for (pid, _, _), v in zip(rows, vecs)])
+            done += len(rows)
+            if progress:
+                progress("embed", {"done": done, "total": todo})
+        return done
+
+    def reindex(self, progress: Progress | None = None) -> dict[str, int]:
+        self.store.reset_index()
+        docs = self.store.list_documents(DocFilter(include_drafts=True), with_turns=True)
+        added = sum(self.store.write_document(doc, chunk(doc)) for doc in docs)
+        embedded = self.embed_pending(progress)
+        return {"documents": len(docs), "passages": added, "embedded": embedded}
+
+    def _vanished(self, roots: list[str]) -> list[dict[str, Any]]:
+        """Sources under the given paths whose files are gone: reported, never deleted."""
+        out = []
+        resolved = [Path(r).expanduser() for r in roots if not r.startswith(("http:", "https:"))]
+        for src in self.store.sources():
+            p = Path(src["path"])
+            if src["path"].startswith(("http:", "https:")) or p.exists():
+                continue
+            if any(p == r or r in p.parents for r in resolved):
+                out.append({"path": src["path"], "documents": src["documents"]})
+        return out
+
+
+def _timed(docs: Iterator[Document], report: IngestReport) -> Iterator[Document]:
+    """The reader's documents, with the time spent inside the reader counted as parsing."""
+    while True:
+        started = time.perf_counter()
+        doc = next(docs, None)
+        report.seconds_parsing += time.perf_counter() - started
+        if doc is None:
+            return
+        yield doc
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float | None, label: str):
+    """A hard stop for one input (readers also check ctx.deadline between steps). SIGALRM only
+    works in the main thread of the main interpreter; elsewhere only the cooperative check runs."""
+    usable = seconds and hasattr(signal, "SIGALRM") and \
+        threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _Timeout(label)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
