@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 for method in ("ts_rank_cd", "ts_rank_cd/1", "ts_rank", "ts_rank/1", "bm25_sql"):
                     run = pg_ranker(conn, method)
                     ranked, lat = [], []
-                    for i, q in enumerate(queries):
+                    for i in range(len(queries)):
                         times = []
                         for _ in range(args.repeat):
                             t = time.perf_counter()
@@ -160,7 +160,6 @@ def main(argv: list[str] | None = None) -> int:
                         per_doc = Searcher._per_doc(hits, allowed, canon, None)
                         ranked.append([d for d, _ in sorted(per_doc.items(), key=lambda kv: -kv[1][0])][:10])
                     results["pg " + method] = (score(ranked, relevant), lat)
-                    del q
         finally:
             server.stop()
 
@@ -174,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             lat.append(statistics.median(times))
             ranked.append([h.doc.id for h in hits])
         results["sqlite fts5 bm25 (Searcher)"] = (score(ranked, relevant), lat)
-        lib.close() if hasattr(lib, "close") else None
+        lib.close()
 
     print(f"\n{len(queries)} queries from {args.queries.name}; rank per document = best passage\n")
     head = f"{'method':30} {'MRR':>6} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'p50 ms':>7} {'p95 ms':>7}"

@@ -174,3 +174,34 @@ def test_interrupted_ingest_leaves_usable_library_and_rerun_completes(tmp_path, 
     assert report.documents_new == 2 and report.documents_unchanged == 0
     assert report.sources_unchanged == 1
     lib.close()
+
+
+def test_library_that_is_a_file_is_one_line(tmp_path):
+    target = tmp_path / "lib"
+    target.write_text("not a library")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.md").write_text(GOOD_MD)
+    res = runner.invoke(app, ["--library", str(target), "ingest", str(folder), "--no-embed"])
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit)
+    assert res.output == f"error: {target} is a file, not a folder\n"
+
+
+def test_fifo_given_explicitly_is_skipped_not_opened(tmp_path):
+    import os
+    import signal
+
+    fifo = tmp_path / "pipe.md"
+    os.mkfifo(fifo)
+
+    def boom(signum, frame):
+        raise TimeoutError("ingest opened the FIFO")
+
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(20)
+    try:
+        report = Library(tmp_path / "lib").ingest([str(fifo)], embed=False)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert report.errors == [] and report.skipped_files == [f"{fifo}: not a regular file (FIFO)"]

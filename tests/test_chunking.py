@@ -51,7 +51,8 @@ def test_short_turns_are_not_merged_across_speakers():
     doc = Document(id="d2", kind="transcript", source="x", position="", text=turns_text(turns), turns=turns)
     passages = chunk(doc, counter=words)
     assert [(p.speaker, p.text) for p in passages] == [
-        ("Odile Brand", "Odile Brand: Hello."), ("Wen Li", "Wen Li: Hi."), ("Odile Brand", "Odile Brand: Ready?")]
+        ("Odile Brand", "Odile Brand: Hello."), ("Wen Li", "Wen Li: Hi."),
+        ("Odile Brand", "Odile Brand: Ready?")]
 
 
 def test_text_rebuilt_differently_from_turns_still_finds_speakers():

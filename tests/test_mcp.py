@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
 import socket
 import subprocess
@@ -63,8 +65,8 @@ async def exercise(client: Client, doc_id: str, expect_title: str, query: str) -
     assert "documents" in listing and "id `" in listing
     assert not is_error(await client.call_tool("related", {"draft": query + " " + query}))
     assert "Timeline" in text_of(await client.call_tool("timeline", {"query": query}))
-    stats = await client.call_tool("library_stats", {})
-    assert '"documents"' in text_of(stats) or getattr(stats, "structured_content", None)
+    stats = json.loads(text_of(await client.call_tool("library_stats", {})))
+    assert stats["documents"] >= 1 and stats["passages"] >= stats["documents"]
 
     # bad arguments are tool errors with a clear message, and the server keeps serving
     for name, args, message in [
@@ -85,6 +87,32 @@ async def exercise(client: Client, doc_id: str, expect_title: str, query: str) -
     assert not is_error(await client.call_tool("search", {"query": query}))
 
 
+PARALLEL_CALLS = 50
+
+
+def calls_for(doc_id: str, query: str) -> list[tuple[str, dict]]:
+    """One call of every tool, with arguments an agent would send."""
+    return [("search", {"query": query, "k": 3}),
+            ("search", {"query": query, "k": 3, "mode": "keyword"}),
+            ("related", {"draft": f"{query}. {query} again, from another side."}),
+            ("get_document", {"id": doc_id, "max_tokens": 300}),
+            ("list_documents", {"limit": 5}),
+            ("timeline", {"query": query}),
+            ("library_stats", {})]
+
+
+async def parallel_equals_sequential(client: Client, doc_id: str, query: str) -> None:
+    """50 parallel calls of every tool: no errors, each answer equal to the sequential one."""
+    calls = calls_for(doc_id, query)
+    expected = [text_of(await client.call_tool(n, a)) for n, a in calls]
+    batch = [calls[i % len(calls)] for i in range(PARALLEL_CALLS * len(calls))]
+    results = await asyncio.gather(*(client.call_tool(n, a) for n, a in batch))
+    errors = [text_of(r) for r in results if is_error(r)]
+    assert not errors, errors[:3]
+    for i, r in enumerate(results):
+        assert text_of(r) == expected[i % len(calls)], batch[i]
+
+
 def test_stdio_server_on_demo(demo_lib):
     doc = next(d for d in demo_lib.list(DocFilter())
                if d.title == "What a winter of kelp farming taught me")
@@ -94,6 +122,7 @@ def test_stdio_server_on_demo(demo_lib):
     async def main():
         async with Client(params, read_timeout_seconds=120) as client:
             await exercise(client, doc.id, doc.title, "kelp farm in winter storms")
+            await parallel_equals_sequential(client, doc.id, "kelp farm in winter storms")
 
     asyncio.run(main())
 
@@ -132,6 +161,7 @@ def test_http_server_on_sample_archive(sample_lib):
         async def main():
             async with Client(url, read_timeout_seconds=120) as client:
                 await exercise(client, doc.id, doc.title, "Meta's disappointing Llama 4 release")
+                await parallel_equals_sequential(client, doc.id, "open models from China")
 
         asyncio.run(main())
 
@@ -162,3 +192,76 @@ def test_server_keeps_answering_during_an_ingest(tmp_path):
             assert "Eelgrass returns" in after
 
     asyncio.run(main())
+
+
+def test_tools_in_process(demo_lib):
+    """The same tools, registered by create_server, called in-process by the SDK client."""
+    from backlist.mcp_server import create_server, search
+
+    doc = next(d for d in demo_lib.list(DocFilter()) if d.title and "kelp" in d.title)
+    direct = search(lambda: demo_lib, "kelp farm", k=2, mode="keyword")
+    assert doc.title in direct and f"id `{doc.id}`" in direct
+
+    async def main():
+        async with Client(create_server(demo_lib.dir)) as client:
+            res = await client.call_tool("search", {"query": "kelp farm", "k": 2, "mode": "keyword"})
+            assert text_of(res) == direct
+            big = await client.call_tool("search", {"query": "x" * 10_000_000})
+            assert is_error(big) and "2000" in text_of(big)
+            res = await client.call_tool("get_document", {"id": "z" * 500})
+            assert is_error(res)
+
+    started = time.monotonic()
+    asyncio.run(main())
+    assert time.monotonic() - started < 10  # a 10 MB argument is refused, not searched
+
+
+def test_stdio_answers_malformed_json_with_a_parse_error(demo_lib):
+    proc = subprocess.run(server_cmd(demo_lib.dir), input=b"{not json\n", capture_output=True,
+                          timeout=60)
+    reply = json.loads(proc.stdout.decode().splitlines()[0])
+    assert reply["error"]["code"] == -32700 and reply["id"] is None
+
+
+def test_http_off_loopback_needs_a_token(demo_lib):
+    import httpx
+
+    port = _free_port()
+    refused = subprocess.run(server_cmd(demo_lib.dir, "--http", "--host", "127.0.0.2",
+                                        "--port", str(port)), capture_output=True, timeout=60,
+                             env={k: v for k, v in os.environ.items() if k != "BACKLIST_TOKEN"})
+    assert refused.returncode == 1 and b"--token" in refused.stderr
+    proc = subprocess.Popen(server_cmd(demo_lib.dir, "--http", "--host", "127.0.0.2", "--port",
+                                       str(port), "--token", "s3cret"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.2:{port}/mcp"
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}}}
+    headers = {"accept": "application/json, text/event-stream", "host": f"127.0.0.2:{port}"}
+    try:
+        _wait_port("127.0.0.2", port, proc)
+        assert httpx.post(url, json=init, headers=headers).status_code == 401
+        wrong = httpx.post(url, json=init, headers={**headers, "authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        ok = httpx.post(url, json=init, headers={**headers, "authorization": "Bearer s3cret"})
+        assert ok.status_code == 200 and "backlist" in ok.text
+        # DNS rebinding: another Host header is refused even with the token
+        evil = httpx.post(url, json=init, headers={**headers, "authorization": "Bearer s3cret",
+                                                   "host": "evil.example:80"})
+        assert evil.status_code in (400, 403, 421)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _wait_port(host: str, port: int, proc) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return
+        except OSError:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            time.sleep(0.2)
+    raise AssertionError("server did not start")

@@ -108,7 +108,8 @@ def test_a_name_once_is_not_a_speaker_unless_known():
 
 
 def test_bracket_labels_and_sound_cues():
-    text = "[Odile Brand] Morning.\n[Music]\n[Wen Li] Morning!\n[Music]\n[Odile Brand] Seeds today.\n[Wen Li] Yes."
+    text = ("[Odile Brand] Morning.\n[Music]\n[Wen Li] Morning!\n[Music]\n"
+            "[Odile Brand] Seeds today.\n[Wen Li] Yes.")
     turns = parse_transcript(text, "txt", "x.txt")
     assert [t.speaker for t in turns] == ["Odile Brand", "Wen Li", "Odile Brand", "Wen Li"]
     assert turns[0].text == "Morning. [Music]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from backlist.errors import BacklistError
@@ -22,13 +23,18 @@ def library_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 def check_library_dir(path: Path) -> Path:
     """Make sure the library folder exists and is a folder, creating it if need be; otherwise one
     clear line (BacklistError) instead of a traceback from deep inside SQLite."""
-    if path.exists() and not path.is_dir():
-        what = "a file" if path.is_file() else "not a folder"
-        raise BacklistError(f"{path} is {what}, not a folder" if what == "a file" else f"{path} is {what}")
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):  # mkdir says which, below
+        mode = None
+    except OSError as exc:  # e.g. a parent folder without search permission
+        raise BacklistError(f"cannot open {path}: {exc.strerror or exc}") from exc
+    if mode is not None and stat.S_ISREG(mode):
+        raise BacklistError(f"{path} is a file, not a folder")
+    if mode is not None and not stat.S_ISDIR(mode):
+        raise BacklistError(f"{path} is not a folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
-    except FileExistsError as exc:  # a broken link, or a file that appeared meanwhile
-        raise BacklistError(f"cannot create {path}: {exc.strerror or exc}") from exc
-    except OSError as exc:
+    except OSError as exc:  # also FileExistsError: a broken link, or a file made meanwhile
         raise BacklistError(f"cannot create {path}: {exc.strerror or exc}") from exc
     return path

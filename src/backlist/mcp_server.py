@@ -222,7 +222,7 @@ def _as_tool(fn: Callable[..., str], open_lib: Opener) -> Callable[..., str]:
 def _without_first(fn: Callable[..., Any]):
     import inspect
 
-    sig = inspect.signature(fn)
+    sig = inspect.signature(fn, eval_str=True)
     return sig.replace(parameters=list(sig.parameters.values())[1:])
 
 
@@ -230,11 +230,57 @@ def serve(library_path=None, http: bool = False, host: str = "127.0.0.1", port: 
           token: str | None = None) -> None:
     server = create_server(library_path)
     if not http:
-        server.run("stdio")
+        import anyio
+
+        anyio.run(_serve_stdio, server)
         return
     import uvicorn
 
     uvicorn.run(http_app(server, host, port, token), host=host, port=port, log_level="warning")
+
+
+PARSE_ERROR = json.dumps({"jsonrpc": "2.0", "id": None,
+                          "error": {"code": -32700, "message": "Parse error: not JSON"}})
+
+
+class _CheckedLines:
+    """stdin lines for the SDK; a line that is not JSON is answered with a JSON-RPC parse error
+    (the SDK's stdio transport drops it silently, leaving the client waiting)."""
+
+    def __init__(self, stdin, stdout) -> None:
+        self.stdin = stdin
+        self.stdout = stdout
+
+    def __aiter__(self):
+        return self._lines()
+
+    async def _lines(self):
+        async for line in self.stdin:
+            try:
+                json.loads(line)
+            except ValueError:
+                if line.strip():
+                    await self.stdout.write(PARSE_ERROR + "\n")
+                    await self.stdout.flush()
+                continue
+            yield line
+
+
+async def _serve_stdio(server) -> None:
+    import io
+    import sys
+
+    import anyio
+    from mcp.server.stdio import stdio_server
+
+    # Keep the real stdout for the protocol; anything else printed goes to stderr.
+    wire = os.fdopen(os.dup(sys.stdout.fileno()), "wb", closefd=True)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    stdout = anyio.wrap_file(io.TextIOWrapper(wire, encoding="utf-8", line_buffering=False))
+    stdin = anyio.wrap_file(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"))
+    low = server._lowlevel_server
+    async with stdio_server(stdin=_CheckedLines(stdin, stdout), stdout=stdout) as (read, write):
+        await low.run(read, write, low.create_initialization_options())
 
 
 def http_app(server, host: str, port: int, token: str | None):

@@ -19,7 +19,7 @@ from typing import Any
 from backlist.analysis.entities import Entry, extract, load_gazetteer
 from backlist.dedup import link_copies
 from backlist.errors import IngestError
-from backlist.index.chunking import chunk, embedding_text
+from backlist.index.chunking import CHUNKER_VERSION, chunk, embedding_text
 from backlist.index.embed import Embedder, to_blob
 from backlist.ingest import Discovery, SourceUnit, discover
 from backlist.ingest.base import ReadContext
@@ -99,6 +99,7 @@ class Ingestor:
             if progress:
                 progress("source", {"path": unit.path})
         report.vanished = self._vanished(paths)
+        report.passages_added += self.rechunk_if_outdated()
         if report.changed or self.store.get_meta("links_dirty") == "1":
             self.relink()
         if embed:
@@ -215,10 +216,23 @@ class Ingestor:
                 progress("embed", {"done": done, "total": todo})
         return done
 
+    def rechunk_if_outdated(self) -> int:
+        """After the chunker changed, cut every stored document again; passages whose text is
+        unchanged keep their vectors, so only what moved is embedded again."""
+        if self.store.get_meta("chunker_version") == CHUNKER_VERSION:
+            return 0
+        added = 0
+        if self.store.passage_count():
+            docs = self.store.list_documents(DocFilter(include_drafts=True), with_turns=True)
+            added = sum(self.store.write_document(doc, chunk(doc)) for doc in docs)
+        self.store.set_meta("chunker_version", CHUNKER_VERSION)
+        return added
+
     def reindex(self, progress: Progress | None = None) -> dict[str, int]:
         self.store.reset_index()
         docs = self.store.list_documents(DocFilter(include_drafts=True), with_turns=True)
         added = sum(self.store.write_document(doc, chunk(doc)) for doc in docs)
+        self.store.set_meta("chunker_version", CHUNKER_VERSION)
         embedded = self.embed_pending(progress)
         return {"documents": len(docs), "passages": added, "embedded": embedded}
 

@@ -72,7 +72,7 @@ def _index(docs: list[Document]) -> dict[str, str]:
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], bool]:
     """Header, rows and whether numbers use a decimal comma. Comma, semicolon or tab separated
     (sniffed from the header line); a UTF-8/16 byte-order mark is dropped by decode."""
-    text = read_text(path, Limits())  # IngestError is a BacklistError: one line naming the file
+    text = read_text(path, Limits()).lstrip("\ufeff")  # IngestError is a BacklistError: one line
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count) if first.strip() else ","
     try:

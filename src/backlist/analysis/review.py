@@ -177,6 +177,9 @@ def key_sentence(doc: Document) -> str:
         if re.match(r"^[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3}: ", sent):  # a speaker's turn
             continue
         mine = _norm_words(sent)
+        stem = (doc.title or "").rstrip(" .…").lower()
+        if stem and sent.lower().startswith(stem):  # titles cut from the first sentence
+            continue
         if mine and len(mine & title) / len(mine) < 0.6:
             return sent if len(words) <= 40 else " ".join(words[:40]) + " …"
     sub = " ".join((doc.subtitle or "").split())
@@ -450,12 +453,25 @@ def _new_section(data: ReviewData) -> list[str]:
         rows = [e for e in data.new_entities if e.kind == kind]
         if not rows:
             continue
-        shown = [f"{md_text(e.name)} (first in {md_link(e.first.title, e.first.url)}, "
-                 f"{e.first.date[:10] if e.first.date else ''}"
-                 + (f"; {_n(e.pieces, 'piece')})" if e.pieces > 1 else ")") for e in rows[:MAX_NEW]]
+        shown = _grouped_by_first(rows[:MAX_NEW])
         more = f" and {len(rows) - MAX_NEW} more" if len(rows) > MAX_NEW else ""
         lines.append(f"- **{label}:** " + "; ".join(shown) + more)
     return lines
+
+
+def _grouped_by_first(rows: list[NewEntity]) -> list[str]:
+    """"A, B and C (first in [piece], 2025-02-24)": names first met in the same piece together."""
+    groups: dict[str, list[NewEntity]] = {}
+    for e in rows:
+        groups.setdefault(e.first.id, []).append(e)
+    out = []
+    for items in groups.values():
+        d = items[0].first
+        names = _join([md_text(e.name) + (f" ({_n(e.pieces, 'piece')})" if e.pieces > 1 else "")
+                       for e in items])
+        out.append(f"{names}, first in {md_link(d.title or '(untitled)', d.url)} "
+                   f"({d.date[:10] if d.date else 'undated'})")
+    return out
 
 
 def _favourites_section(data: ReviewData) -> list[str]:

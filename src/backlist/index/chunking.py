@@ -9,6 +9,9 @@ from functools import lru_cache
 
 from backlist.model import Document, Passage
 
+# Bump when chunk() cuts passages differently: the next ingest re-chunks every document (passages
+# whose text is unchanged keep their embeddings).
+CHUNKER_VERSION = "2"
 MAX_TOKENS = 200  # all-MiniLM-L6-v2 reads 256 word pieces; the title prefix takes the rest
 _PARA = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
 _SENT = re.compile(r"[^.!?]+(?:[.!?]+[”\"’)]*|$)\s*")

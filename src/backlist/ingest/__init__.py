@@ -173,7 +173,8 @@ def _drop_attached_transcripts(found: Discovery) -> None:
             u.kind == "transcript" and Path(u.path).resolve() in attached)]
 
 
-_Frame = tuple[str, Iterator[os.DirEntry[str]]]  # a folder's real path, its entries still to visit
+# A folder being walked: the path it is read as, its real path, its entries still to visit.
+_Frame = tuple[str, str, Iterator[os.DirEntry[str]]]
 
 
 @dataclass
@@ -233,51 +234,54 @@ class _Walker:
     def enter(self, path: str, real: str, st: os.stat_result) -> _Frame | None:
         """Mark a folder visited; an export is one unit; else its entries, sorted, to walk."""
         self.dirs.add((st.st_dev, st.st_ino))
-        if is_substack_export(Path(path)):
-            self.exports.append(real)
-            self.unit(path, "substack")
-            return None
         try:
+            if is_substack_export(Path(path)):
+                self.exports.append(real)
+                self.unit(path, "substack")
+                return None
             with os.scandir(path) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             self.problem(path, f"cannot read folder ({exc.strerror or exc})")
             return None
-        return real, iter(entries)
+        return path, real, iter(entries)
 
     def walk(self, frame: _Frame | None, links: list[str]) -> None:
         """Depth first, in name order, without recursion: any depth is fine. Links are set aside
         in links, to follow once the tree itself is read (its real files come first)."""
         stack = [frame] if frame else []
         while stack:
-            real, entries = stack[-1]
+            parent, real, entries = stack[-1]
             entry = next(entries, None)
             if entry is None:
                 stack.pop()
-            elif child := self.entry(entry, real, links):
+            elif child := self.entry(entry, parent, real, links):
                 stack.append(child)
 
-    def entry(self, entry: os.DirEntry[str], parent_real: str, links: list[str]) -> _Frame | None:
+    def entry(self, entry: os.DirEntry[str], parent: str, parent_real: str,
+              links: list[str]) -> _Frame | None:
+        # Joined as pathlib does ("./x" is "x"), so the paths sources are known by stay the same.
+        path = entry.name if parent == "." else os.path.join(parent, entry.name)
         if entry.name.startswith("."):
             return None
         if _UNPRINTABLE.search(entry.name):
             what = "folder" if entry.is_dir(follow_symlinks=False) else "file"
-            self.problem(entry.path, f"{what} name {_name_problem(entry.name)}")
+            self.problem(path, f"{what} name {_name_problem(entry.name)}")
             return None
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError as exc:
-            self.problem(entry.path, _os_reason(exc))
+            self.problem(path, _os_reason(exc))
             return None
         if stat.S_ISLNK(st.st_mode):
-            links.append(entry.path)
+            links.append(path)
         elif stat.S_ISDIR(st.st_mode):
             if (st.st_dev, st.st_ino) in self.dirs:
-                self.skip(entry.path, "folder already read")
+                self.skip(path, "folder already read")
                 return None
-            return self.enter(entry.path, os.path.join(parent_real, entry.name), st)
+            return self.enter(path, os.path.join(parent_real, entry.name), st)
         else:
-            self.file(entry.path, st, explicit=False)
+            self.file(path, st, explicit=False)
         return None
 
     def link(self, path: str, root_real: str, links: list[str]) -> None:

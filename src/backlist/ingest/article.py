@@ -36,7 +36,7 @@ def read_saved_page(path: Path, ctx: ReadContext) -> Iterator[Document]:
         raise IngestError(label, "malformed HTML: no markup found")
     tree = LexborHTMLParser(html)
     meta = _head_metadata(tree)
-    n_links = len(tree.css("a"))
+    n_links = len(_A_TAG.findall(html))
     links = _links(tree)
     ctx.check_time(label)
     found = _find_comments(tree)
@@ -66,6 +66,7 @@ def read_saved_page(path: Path, ctx: ReadContext) -> Iterator[Document]:
 FAST_BYTES = 5 * 1024 * 1024  # above this size, or
 FAST_LINKS = 5_000  # this many links, trafilatura takes minutes: a fast extraction is used
 MAX_LINKS_KEPT = 1_000
+_A_TAG = re.compile(r"<a[\s>]", re.I)
 _ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "scholarlyarticle",
                   "techarticle", "analysisnewsarticle", "opinionnewsarticle", "reviewnewsarticle",
                   "socialmediaposting", "webpage", "posting"}

@@ -1,4 +1,11 @@
-"""A Substack export, zipped or unzipped: posts.csv, posts/<post_id>.html and per-post email CSVs."""
+"""A Substack export, zipped or unzipped: posts.csv, posts/<post_id>.html and per-post email CSVs.
+
+The real layout: posts.csv (post_id = "<numeric id>.<slug>", post_date, is_published,
+email_sent_at, inbox_sent_at, type, audience, title, subtitle, podcast_url), the post HTML as
+posts/<numeric id>.<slug>.html, and one row per delivered or opened email in
+posts/<numeric id>.delivers.csv and posts/<numeric id>.opens.csv (post_id, timestamp, email,
+...). email_list.<publication>.csv holds the subscribers: it is never read.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,10 @@ from backlist.ingest.textio import SafeZip, check_not_empty_or_binary, decode, r
 from backlist.model import Document, stable_id
 
 REQUIRED = ("post_id", "title")
-KIND_BY_TYPE = {"newsletter": "post", "podcast": "episode", "thread": "note", "video": "episode"}
+KIND_BY_TYPE = {"newsletter": "post", "podcast": "episode", "thread": "note", "video": "episode",
+                "page": "note"}
+PAID_AUDIENCES = ("only_paid", "founding")
+PRIVATE = "holds subscribers' personal data; not ingested"
 
 
 class ExportFiles:
@@ -39,6 +49,26 @@ class ExportFiles:
 
     def has(self, name: str) -> bool:
         return self.prefix + name in self._names
+
+    def find(self, *names: str) -> str | None:
+        """The first of these names the export holds."""
+        return next((n for n in names if self.has(n)), None)
+
+    def html_by_number(self) -> dict[str, str]:
+        """posts/<number>.<slug>.html by number, for rows whose post_id is the number alone."""
+        found: dict[str, str] = {}
+        head = self.prefix + "posts/"
+        for name in sorted(self._names):
+            if name.startswith(head) and name.endswith(".html"):
+                rel = name[len(self.prefix):]
+                found.setdefault(rel[len("posts/"):].split(".", 1)[0], rel)
+        return found
+
+    def private_files(self) -> list[str]:
+        """Subscriber lists (email_list.<publication>.csv), named so they can be skipped."""
+        return sorted(n for n in self._names
+                      if n.rsplit("/", 1)[-1].lower().startswith("email_list")
+                      and n.lower().endswith(".csv"))
 
     def label(self, name: str) -> str:
         sep = "!" if self.zip else "/"
@@ -67,17 +97,32 @@ def is_substack_export(path: Path) -> bool:
 def read_substack(path: Path, ctx: ReadContext, site: str | None = None) -> Iterator[Document]:
     files = ExportFiles(path, ctx)
     try:
+        for name in files.private_files():
+            sep = "!" if files.zip else "/"
+            ctx.skip(f"{path}{sep}{name}", PRIVATE)
         rows = _rows(files.read("posts.csv"), files.label("posts.csv"))
+        by_number = files.html_by_number()
         for line_no, row in rows:
+            ctx.check_time(str(path))
             try:
-                doc = _post(files, row, line_no, site)
+                doc = _post(files, row, line_no, site, by_number)
             except IngestError as exc:
                 ctx.problems.append(exc)
                 continue
             if doc is not None:
+                _count(ctx, doc)
                 yield doc
     finally:
         files.close()
+
+
+def _count(ctx: ReadContext, doc: Document) -> None:
+    if doc.is_draft:
+        ctx.counts["drafts"] += 1
+    elif doc.metrics:
+        ctx.counts["metrics_attached"] += 1
+    else:
+        ctx.counts["metrics_missing"] += 1
 
 
 def _rows(text: str, label: str) -> list[tuple[int, dict[str, str]]]:
@@ -103,56 +148,80 @@ def _rows(text: str, label: str) -> list[tuple[int, dict[str, str]]]:
     return out
 
 
-def _post(files: ExportFiles, row: dict[str, str], line_no: int, site: str | None) -> Document | None:
+def _field(row: dict[str, str], name: str) -> str | None:
+    return (row.get(name) or "").strip() or None
+
+
+def _post(files: ExportFiles, row: dict[str, str], line_no: int, site: str | None,
+          by_number: dict[str, str]) -> Document | None:
     post_id = row["post_id"].strip()
     if not post_id:
         raise IngestError(files.label("posts.csv"), f"line {line_no}: empty post_id")
-    html_name = f"posts/{post_id}.html"
-    is_draft = row.get("is_published", "true").strip().lower() not in ("true", "1", "yes")
-    if files.has(html_name):
+    number = post_id.split(".", 1)[0]
+    is_draft = (row.get("is_published") or "true").strip().lower() not in ("true", "1", "yes")
+    html_name = files.find(f"posts/{post_id}.html") or by_number.get(number)
+    if html_name:
         converted = html_to_text(files.read(html_name))
+        for warning in converted.warnings:
+            files.ctx.warn(files.label(html_name), warning)
     elif is_draft:
         converted = html_to_text("")
     else:
-        raise IngestError(files.label(html_name), "listed in posts.csv but missing from the export")
-    slug = post_id.split(".", 1)[1] if "." in post_id else None
-    date = iso_date(row.get("post_date")) or iso_date(row.get("email_sent_at"))
-    kind = KIND_BY_TYPE.get(row.get("type", "").strip().lower(), "post")
-    url = f"{site.rstrip('/')}/p/{slug}" if site and slug else None
+        raise IngestError(files.label(f"posts/{post_id}.html"),
+                          "listed in posts.csv but missing from the export")
+    slug = post_id.split(".", 1)[1] if "." in post_id else (
+        html_name[len("posts/"):-len(".html")].split(".", 1)[1]
+        if html_name and html_name.count(".") >= 2 else None)
+    date, basis = _date(row, is_draft)
+    audience = _field(row, "audience")
     metadata = {
         "format": "substack-export",
         "post_id": post_id,
         "slug": slug,
-        "type": row.get("type") or None,
-        "email_sent_at": row.get("email_sent_at") or None,
-        "inbox_sent_at": row.get("inbox_sent_at") or None,
-        "podcast_url": row.get("podcast_url") or None,
-        "date_basis": "posts.csv post_date" if date else None,
+        "type": _field(row, "type"),
+        "paid": audience in PAID_AUDIENCES if audience else None,
+        "email_sent_at": _field(row, "email_sent_at"),
+        "inbox_sent_at": _field(row, "inbox_sent_at"),
+        "podcast_url": _field(row, "podcast_url"),
+        "date_basis": basis,
         "links": converted.links,
         "images": converted.images,
     }
+    if converted.image_alts:
+        metadata["image_alts"] = converted.image_alts
     return Document(
         id=stable_id("post", post_id),
-        kind=kind,
+        kind=KIND_BY_TYPE.get((row.get("type") or "").strip().lower(), "post"),
         source=str(files.path),
         position=f"posts.csv line {line_no}",
-        title=(row.get("title") or "").strip() or None,
-        subtitle=(row.get("subtitle") or "").strip() or None,
+        title=_field(row, "title"),
+        subtitle=_field(row, "subtitle"),
         date=date,
-        url=url,
-        audience=(row.get("audience") or "").strip() or None,
+        url=f"{site.rstrip('/')}/p/{slug}" if site and slug else None,
+        audience=audience,
         text=converted.text,
         metadata=metadata,
-        metrics=_email_metrics(files, post_id),
+        metrics={} if is_draft else _email_metrics(files, post_id, number),
         is_draft=is_draft,
     )
 
 
-def _email_metrics(files: ExportFiles, post_id: str) -> dict[str, float]:
+def _date(row: dict[str, str], is_draft: bool) -> tuple[str | None, str | None]:
+    """The date as written in posts.csv (its own offset, never shifted), and where it came from."""
+    for column in ("post_date", "email_sent_at"):
+        date = iso_date(row.get(column))
+        if date:
+            note = " (a draft: never published)" if is_draft else ""
+            return date, f"posts.csv {column}{note}"
+    return None, None
+
+
+def _email_metrics(files: ExportFiles, post_id: str, number: str) -> dict[str, float]:
+    """Counts from the per-post email CSVs, which real exports name by the number alone."""
     metrics: dict[str, float] = {}
     for name in ("delivers", "opens"):
-        fname = f"posts/{post_id}.{name}.csv"
-        if not files.has(fname):
+        fname = files.find(f"posts/{number}.{name}.csv", f"posts/{post_id}.{name}.csv")
+        if fname is None:
             continue
         try:
             rows, distinct = _recipients(files.read(fname), files.label(fname))
@@ -170,12 +239,13 @@ def _email_metrics(files: ExportFiles, post_id: str) -> dict[str, float]:
 
 
 def _recipients(text: str, label: str) -> tuple[int, int]:
-    """(rows, distinct recipients): one row per event, so opens count a reader once per open."""
+    """(rows, distinct recipients): one row per event, so opens count a reader once per open.
+    Addresses are only compared, never kept or shown."""
     reader = csv.DictReader(io.StringIO(text))
     try:
         rows = list(reader)
     except csv.Error as exc:
-        raise IngestError(label, f"malformed CSV ({exc})") from exc
+        raise IngestError(label, f"malformed CSV at line {reader.line_num}") from exc
     key = next((f for f in (reader.fieldnames or []) if f.strip().lower() == "email"), None)
     if key is None:
         return len(rows), len(rows)

@@ -267,19 +267,24 @@ def sync_passage_ids(conn: Any) -> None:
 # Okapi BM25 over bm25_terms, like FTS5's bm25(): k1 = 1.2, b = 0.75,
 # idf = ln(1 + (N - df + 0.5) / (df + 0.5)), tf = text hits + title_weight * title hits, document
 # length = all tokens of the passage. The lexemes scored are those of %(tsquery)s (prefixes
-# expanded through bm25_terms, whose C collation lets LIKE 'x%%' use the index); with
+# expanded through bm25_terms by an index range scan: its lexeme column has C collation); with
 # %(filter)s true only passages matching the tsquery are ranked (phrases, require-all).
 # Parameters: see bm25_params.
 BM25_SQL = """
-WITH tq AS (SELECT %(tsquery)s::tsquery AS query),
-q AS (SELECT DISTINCT t.lexeme
-      FROM tq, LATERAL bm25_query_lexemes(tq.query) x
-      JOIN bm25_terms t ON (NOT x.prefix AND t.lexeme = x.lexeme)
-                        OR (x.prefix AND t.lexeme LIKE x.pattern)),
-post AS (SELECT t.lexeme, t.passage_id, t.tf_text + %(title_weight)s * t.tf_title AS tf
-         FROM bm25_terms t JOIN q ON q.lexeme = t.lexeme),
-df AS (SELECT lexeme, count(*) AS df FROM post GROUP BY lexeme),
-c AS (SELECT greatest(passages, 1) AS n, greatest(terms, 1)::float8 / greatest(passages, 1) AS avgdl
+WITH tq AS MATERIALIZED (SELECT %(tsquery)s::tsquery AS query),
+ql AS MATERIALIZED (SELECT x.lexeme COLLATE "C" AS lexeme, x.prefix
+                    FROM tq, LATERAL bm25_query_lexemes(tq.query) x),
+q AS (SELECT lexeme FROM ql WHERE NOT prefix
+      UNION
+      SELECT e.lexeme FROM ql, LATERAL (
+        SELECT DISTINCT t.lexeme FROM bm25_terms t
+        WHERE t.lexeme >= ql.lexeme AND t.lexeme < ql.lexeme || chr(1114111)) e
+      WHERE ql.prefix),
+post AS MATERIALIZED (
+  SELECT t.lexeme, t.passage_id, t.tf_text + %(title_weight)s * t.tf_title AS tf
+  FROM bm25_terms t WHERE t.lexeme = ANY (ARRAY(SELECT lexeme FROM q))),
+df AS (SELECT lexeme, count(*)::float8 AS df FROM post GROUP BY lexeme),
+c AS (SELECT greatest(passages, 1)::float8 AS n, greatest(terms, 1)::float8 / greatest(passages, 1) AS avgdl
       FROM bm25_corpus),
 scored AS (
   SELECT post.passage_id,
