@@ -49,3 +49,17 @@ def demo_copy(tmp_path) -> Path:
     dest = tmp_path / "archive"
     shutil.copytree(DEMO, dest)
     return dest
+
+
+# Tests on the real MiniLM model (the demo and sample libraries), real servers and browsers are
+# the upper floors of the pyramid: marked slow, so `pytest -m "not slow"` runs the fast base.
+_SLOW_FIXTURES = {"demo_lib", "sample_lib"}
+_SLOW_MODULES = {"test_mcp", "test_web_browser", "test_store_contract", "test_postgres_faults",
+                 "test_pg_server", "test_typecheck", "test_sample_archive"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or \
+                item.module.__name__.rsplit(".", 1)[-1] in _SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -156,8 +156,10 @@ def test_missing_local_transcript_is_one_problem(tmp_path):
     docs = {d.title: d for d in read_feed(str(feed), ctx)}
     assert len(docs) == 3 and docs["Trailer: Night Garden Radio"].turns == []
     assert len(ctx.problems) == 1
-    assert ctx.problems[0].path == str(tmp_path / "transcripts" / "gone.srt")
-    assert ctx.problems[0].reason == "transcript referenced by the feed is missing"
+    # the line names the feed (which of several feeds?) and the missing transcript
+    assert ctx.problems[0].path == str(tmp_path / "feed.xml")
+    assert "gone.srt" in ctx.problems[0].reason
+    assert ctx.problems[0].reason == "transcript transcripts/gone.srt referenced by the feed is missing"
 
 
 def test_transcript_outside_the_feed_folder_is_refused(tmp_path):

@@ -55,10 +55,14 @@ def main(
     library: Annotated[Path | None, typer.Option(
         "--library", "-L", help="Library folder (default: $BACKLIST_LIBRARY, else "
         "~/.local/share/backlist).")] = None,
+    database: Annotated[str | None, typer.Option(
+        "--database", envvar="BACKLIST_DATABASE_URL",
+        help="A postgresql:// URL: use a library shared on a PostgreSQL server.")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
     STATE["library"] = library
+    STATE["database"] = database
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -72,7 +76,7 @@ def _run(fn: Callable[[Any], T], read_only: bool = True) -> T:
     from backlist.service import Library
 
     try:
-        lib = Library(STATE["library"], read_only=read_only)
+        lib = Library(STATE["library"], read_only=read_only, database=STATE.get("database"))
     except BacklistError as exc:
         _fail(str(exc))
         raise AssertionError from exc
@@ -125,6 +129,8 @@ def ingest(
         help="Give up on one input after this many seconds (the others go on).")] = 300.0,
     embed: Annotated[bool, typer.Option(help="Embed new passages for semantic search.")] = True,
     fetch: Annotated[bool, typer.Option(help="Fetch transcripts that feeds link remotely.")] = False,
+    follow_links: Annotated[bool, typer.Option(
+        help="Follow symbolic links that lead out of the folders given.")] = False,
 ) -> None:
     """Read an archive into the library. Unchanged inputs are skipped; changed ones replaced."""
     if kind and kind not in READER_KINDS:
@@ -138,7 +144,8 @@ def ingest(
         with _IngestProgress() as on:
             report = lib.ingest(paths, kind=kind, site=site,
                                 max_bytes=int(max_file_mb * 1024 * 1024), embed=embed,
-                                fetch_remote=fetch, max_seconds=max_seconds, progress=on)
+                                fetch_remote=fetch, max_seconds=max_seconds, progress=on,
+                                follow_links=follow_links)
         return report, lib.stats(), lib.dir
 
     report, stats, where = _run(work, read_only=False)
@@ -164,7 +171,7 @@ class _IngestProgress:
         self.bar.__enter__()
         return self.on
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.bar.__exit__(*exc)
 
     def on(self, event: str, data: dict[str, Any]) -> None:
@@ -498,7 +505,8 @@ def mcp(
                   "BACKLIST_TOKEN); clients then send 'Authorization: Bearer TOKEN'")
         err.print(f"Serving on {host}:{port} with a token required on every request.")
     try:
-        serve(STATE["library"], http=http, host=host, port=port, token=token)
+        serve(STATE["library"], http=http, host=host, port=port, token=token,
+              database=STATE.get("database"))
     except BacklistError as exc:
         _fail(str(exc))
 
@@ -665,8 +673,10 @@ def review(
     start = f"{year}-01-01" if year else _date_opt(since, "since")
     end = f"{year}-12-31" if year else _date_opt(until, "until")
     target = out_file or Path(f"review-{year or f'{start}-to-{end}'}.md")
-    path = _run(lambda lib: lib.review(start, end, target), read_only=False)
-    out.print(f"Wrote {path}")
+    result = _run(lambda lib: lib.review(start, end, target), read_only=False)
+    out.print(f"Wrote {result.path}")
+    for chart in result.charts:
+        out.print(f"  chart: {chart.path_png} and {chart.path_svg}")
 
 
 def run() -> None:

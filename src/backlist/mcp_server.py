@@ -164,7 +164,8 @@ def document_resource(open_lib: Opener, id: str) -> str:
 
 
 # --- the server ------------------------------------------------------------------------------
-def create_server(library_path: str | os.PathLike[str] | None = None):
+def create_server(library_path: str | os.PathLike[str] | None = None,
+                  database: str | None = None):
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
@@ -173,7 +174,7 @@ def create_server(library_path: str | os.PathLike[str] | None = None):
         "articles. Use `search` to find where something was said, `related` with a draft to find "
         "past pieces to reference, `timeline` for how a view changed, and `get_document` to read "
         "a piece. Cite title, date and URL from the results."))
-    open_lib = _opener(library_path)
+    open_lib = _opener(library_path, database)
     for tool in TOOLS:
         server.add_tool(_as_tool(tool, open_lib), name=tool.__name__,
                         description=" ".join((tool.__doc__ or "").split()))
@@ -189,13 +190,13 @@ def create_server(library_path: str | os.PathLike[str] | None = None):
     return server
 
 
-def _opener(library_path: str | os.PathLike[str] | None) -> Opener:
+def _opener(library_path: str | os.PathLike[str] | None, database: str | None = None) -> Opener:
     """Opens the library once, on first use (so the server starts even before an ingest)."""
     state: dict[str, Library] = {}
 
     def open_lib() -> Library:
         if "lib" not in state:
-            state["lib"] = Library(library_path, read_only=True)
+            state["lib"] = Library(library_path, read_only=True, database=database)
         return state["lib"]
 
     return open_lib
@@ -227,8 +228,8 @@ def _without_first(fn: Callable[..., Any]):
 
 
 def serve(library_path=None, http: bool = False, host: str = "127.0.0.1", port: int = 8765,
-          token: str | None = None) -> None:
-    server = create_server(library_path)
+          token: str | None = None, database: str | None = None) -> None:
+    server = create_server(library_path, database)
     if not http:
         import anyio
 
@@ -279,7 +280,8 @@ async def _serve_stdio(server) -> None:
     stdout = anyio.wrap_file(io.TextIOWrapper(wire, encoding="utf-8", line_buffering=False))
     stdin = anyio.wrap_file(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"))
     low = server._lowlevel_server
-    async with stdio_server(stdin=_CheckedLines(stdin, stdout), stdout=stdout) as (read, write):
+    lines: Any = _CheckedLines(stdin, stdout)  # iterates like the AsyncFile the SDK expects
+    async with stdio_server(stdin=lines, stdout=stdout) as (read, write):
         await low.run(read, write, low.create_initialization_options())
 
 

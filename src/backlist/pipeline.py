@@ -82,9 +82,9 @@ class Ingestor:
     def run(self, paths: list[str], kind: str | None = None, site: str | None = None,
             max_bytes: int | None = None, embed: bool = True, fetch_remote: bool = False,
             max_seconds: float | None = DEFAULT_SECONDS_PER_FILE,
-            progress: Progress | None = None) -> IngestReport:
+            progress: Progress | None = None, follow_links: bool = False) -> IngestReport:
         report = IngestReport()
-        found: Discovery = discover(paths, kind)
+        found: Discovery = discover(paths, kind, follow_links=follow_links)
         report.skipped_files = list(found.skipped)
         report.errors += [str(e) for e in found.problems]
         limits = Limits(max_bytes) if max_bytes else Limits()
@@ -278,7 +278,7 @@ def _time_limit(seconds: float | None, label: str):
         raise _Timeout(label)
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    signal.setitimer(signal.ITIMER_REAL, float(seconds or 0))
     try:
         yield
     finally:

@@ -7,6 +7,7 @@ and raise UsageError / NotFoundError, which each surface maps to its own error i
 
 from __future__ import annotations
 
+import builtins
 import os
 import threading
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from backlist.index.embed import DEFAULT_SPEC, Embedder, load_embedder
 from backlist.index.search import Hit, Searcher
 from backlist.model import Document, Passage
 from backlist.pipeline import Ingestor, IngestReport, Progress
-from backlist.store.base import DocFilter, DocLink
+from backlist.store.base import DocFilter, DocLink, Store
 from backlist.store.sqlite import SQLiteStore
 
 __all__ = ["IngestReport", "Library", "Results", "Timeline"]
@@ -63,12 +64,14 @@ class _LockedEmbedder:
 
 
 class Library:
-    def __init__(self, path: str | os.PathLike[str] | None = None, read_only: bool = False) -> None:
-        self.dir = _checked_dir(library_dir(path))
-        db = self.dir / DB_NAME
-        if read_only and (not db.exists() or db.stat().st_size == 0):
-            raise BacklistError(f"{self.dir}: no library here yet (run `backlist ingest` first)")
-        self.store = SQLiteStore(db, read_only=read_only)
+    def __init__(self, path: str | os.PathLike[str] | None = None, read_only: bool = False,
+                 database: str | None = None) -> None:
+        """path: the library folder (topics.yaml, entities.yaml, and the SQLite file unless a
+        database is given). database: a postgresql:// URL (or $BACKLIST_DATABASE_URL) for a
+        library shared on a PostgreSQL server."""
+        self.dir = _checked_dir(library_dir(path), create=not read_only)
+        self.store: Store = open_store(self.dir, read_only,
+                                       database or os.environ.get("BACKLIST_DATABASE_URL"))
         self._embedder: _LockedEmbedder | None = None
         self._embedder_lock = threading.Lock()
         self._ingestor = Ingestor(self.store, self.dir, self.embedder)
@@ -100,11 +103,12 @@ class Library:
             self._embedder = None
 
     # --- ingest ---------------------------------------------------------------------------
-    def ingest(self, paths: list[str], kind: str | None = None, site: str | None = None,
+    def ingest(self, paths: builtins.list[str], kind: str | None = None, site: str | None = None,
                max_bytes: int | None = None, embed: bool = True, fetch_remote: bool = False,
-               max_seconds: float | None = 300.0, progress: Progress | None = None) -> IngestReport:
+               max_seconds: float | None = 300.0, progress: Progress | None = None,
+               follow_links: bool = False) -> IngestReport:
         return self._ingestor.run(paths, kind, site, max_bytes, embed, fetch_remote, max_seconds,
-                                  progress)
+                                  progress, follow_links)
 
     def embed_pending(self, progress: Progress | None = None) -> int:
         return self._ingestor.embed_pending(progress)
@@ -121,7 +125,7 @@ class Library:
         return self._ingestor.reindex(progress)
 
     # --- reading ----------------------------------------------------------------------------
-    def list(self, flt: DocFilter | None = None, order: str = "date") -> list[Document]:
+    def list(self, flt: DocFilter | None = None, order: str = "date") -> builtins.list[Document]:
         return self.store.list_documents(flt or DocFilter(), order, with_turns=True)
 
     def get(self, doc_id: str) -> Document:
@@ -138,7 +142,7 @@ class Library:
         return doc
 
     def passages(self, doc_id: str, start: int | None = None,
-                 end: int | None = None) -> tuple[Document, list[Passage]]:
+                 end: int | None = None) -> tuple[Document, builtins.list[Passage]]:
         """A document and its passages start..end (0-based, inclusive; all when both None)."""
         doc = self.get(doc_id)
         passages = self.store.doc_passages(doc.id)
@@ -150,13 +154,13 @@ class Library:
             raise UsageError(f"passage range {a}-{b} is outside 0-{len(passages) - 1}")
         return doc, passages[a:b + 1]
 
-    def links(self, doc_id: str) -> dict[str, list[tuple[DocLink, Document]]]:
+    def links(self, doc_id: str) -> dict[str, builtins.list[tuple[DocLink, Document]]]:
         """What a piece cites and what cites it, each with the other document."""
         doc = self.get(doc_id)
         rows = self.store.links(doc.id)
         others = self.store.get_documents(
             [lk.target_id if lk.source_id == doc.id else lk.source_id for lk in rows])
-        out: dict[str, list[tuple[DocLink, Document]]] = {"cites": [], "cited_by": []}
+        out: dict[str, builtins.list[tuple[DocLink, Document]]] = {"cites": [], "cited_by": []}
         for lk in rows:
             if lk.source_id == doc.id and lk.target_id in others:
                 out["cites"].append((lk, others[lk.target_id]))
@@ -167,10 +171,10 @@ class Library:
     def stats(self) -> dict[str, Any]:
         data = self.store.stats()
         data["embeddings_missing"] = data["passages"] - data["embedded_passages"]
-        data["schema_version"] = self.store.schema_version
+        data["schema_version"] = getattr(self.store, "schema_version", None)
         return data
 
-    def sources(self) -> list[dict[str, Any]]:
+    def sources(self) -> builtins.list[dict[str, Any]]:
         return self.store.sources()
 
     # --- retrieval ------------------------------------------------------------------------------
@@ -190,7 +194,7 @@ class Library:
         _, notes = self._usable_mode(searcher, "hybrid")
         return Results(searcher.related(draft, k=k, flt=_check_filter(flt)), notes)
 
-    def key_terms(self, text: str) -> list[str]:
+    def key_terms(self, text: str) -> builtins.list[str]:
         return Searcher(self).key_terms(text)
 
     def timeline(self, query: str, flt: DocFilter | None = None) -> Timeline:
@@ -209,12 +213,12 @@ class Library:
             raise UsageError("the budget must be at least 200 tokens")
         if draft:
             about = f"{topic}\n\n{draft}" if topic else draft
-            hits: list[Hit] = self.related(about, k=15)
+            hits: builtins.list[Hit] = self.related(about, k=15)
         else:
             hits = self.search(topic or "", k=15, per_doc=4)
         return build_context(hits, topic or "the draft", budget)
 
-    def _usable_mode(self, searcher: Searcher, mode: str) -> tuple[str, list[str]]:
+    def _usable_mode(self, searcher: Searcher, mode: str) -> tuple[str, builtins.list[str]]:
         if mode == "keyword" or searcher.has_vectors():
             return mode, []
         if mode == "semantic":
@@ -224,19 +228,19 @@ class Library:
                            "(run `backlist ingest` again with embedding on)."]
 
     # --- analysis ---------------------------------------------------------------------------------
-    def entities(self, kind: str | None = None, refresh: bool = False) -> list[dict[str, Any]]:
+    def entities(self, kind: str | None = None, refresh: bool = False) -> builtins.list[dict[str, Any]]:
         from backlist.analysis.entities import entity_table
 
         if refresh:
             self.refresh_entities()
         return entity_table(self, kind)
 
-    def topics(self) -> list[dict[str, Any]]:
+    def topics(self) -> builtins.list[dict[str, Any]]:
         from backlist.analysis.topics import topic_counts
 
         return topic_counts(self)
 
-    def suggest_topics(self, n: int | None = None, force: bool = False) -> tuple[Path, list[Any]]:
+    def suggest_topics(self, n: int | None = None, force: bool = False) -> tuple[Path, builtins.list[Any]]:
         from backlist.analysis.topics import save_topics, suggest_topics, topics_path
 
         topics = suggest_topics(self, n)
@@ -263,7 +267,7 @@ class Library:
         return import_csv(self, path)
 
     def top(self, metric: str, year: str | None = None, topic: str | None = None,
-            k: int = 20, flt: DocFilter | None = None) -> list[tuple[Document, float]]:
+            k: int = 20, flt: DocFilter | None = None) -> builtins.list[tuple[Document, float]]:
         from backlist.analysis.metrics import top
 
         _check_k(k, limit=1000)
@@ -278,23 +282,37 @@ class Library:
 
         return insights(self, metric)
 
-    def review(self, since: str, until: str, out: Path) -> Path:
-        from backlist.analysis import review
+    def review(self, since: str, until: str, out: Path):
+        """A review of the span: Markdown at `out`, charts (PNG and SVG) beside it."""
+        from backlist.analysis.review import write_review
 
         self.refresh_entities()
-        writer = getattr(review, "write_review", None)
-        if writer is not None:
-            result = writer(self, since, until, out)
-            return Path(getattr(result, "path", result))
-        return review.draft_review(self, since[:4], out)
+        cited: dict[str, int] = {}
+        for link in self.store.links():
+            cited[link.target_id] = cited.get(link.target_id, 0) + 1
+        return write_review(self, since, until, out, citations=cited or None)
 
 
-def _checked_dir(path: Path) -> Path:
-    check = getattr(config, "check_library_dir", None)
-    if check is not None:
-        return check(path)
+def open_store(folder: Path, read_only: bool, database: str | None) -> Store:
+    if database:
+        if not database.startswith(("postgresql://", "postgres://")):
+            raise BacklistError(f"{database.split('://')[0]}: only postgresql:// databases are "
+                                "supported")
+        from backlist.store.postgres import PostgresStore
+
+        return PostgresStore(database, read_only=read_only)
+    db = folder / DB_NAME
+    if read_only and (not db.exists() or db.stat().st_size == 0):
+        raise BacklistError(f"{folder}: no library here yet (run `backlist ingest` first)")
+    return SQLiteStore(db, read_only=read_only)
+
+
+def _checked_dir(path: Path, create: bool) -> Path:
+    """Writers create the folder (with one clear line if they cannot); readers only look."""
+    if create:
+        return config.check_library_dir(path)
     if path.exists() and not path.is_dir():
-        raise BacklistError(f"{path} is a file, not a library folder")
+        raise BacklistError(f"{path} is a file, not a folder")
     return path
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -29,7 +30,7 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "
              "#000000")
 OTHER_COLOUR = "#999999"
 OTHER = "Other"
-STYLE = {
+STYLE: Any = {  # an rcParams dict (Any: matplotlib types its keys as literals)
     "font.size": 9, "axes.titlesize": 11, "axes.titleweight": "bold", "axes.titlelocation": "left",
     "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#555555",
     "axes.grid": True, "axes.grid.axis": "y", "grid.color": "#dddddd", "grid.linewidth": 0.6,
@@ -94,7 +95,7 @@ def month_starts(since: dt.date, until: dt.date) -> list[dt.date]:
     return out
 
 
-def monthly_counts_figure(counts: dict[dt.date, dict[str, int]], since: dt.date, until: dt.date,
+def monthly_counts_figure(counts: Mapping[dt.date, Mapping[str, int]], since: dt.date, until: dt.date,
                           colours: dict[str, str], title: str) -> Figure:
     """Stacked bars of pieces per month on a true time axis, one colour per topic, integer
     count ticks; empty months stay on the axis as gaps."""
@@ -107,8 +108,8 @@ def monthly_counts_figure(counts: dict[dt.date, dict[str, int]], since: dt.date,
         for topic in topics:
             vals = [counts.get(m, {}).get(topic, 0) for m in months]
             centres = [m + dt.timedelta(days=14) for m in months]
-            ax.bar(centres, vals, width=24, bottom=bottom, color=colours[topic], label=topic,
-                   edgecolor="white", linewidth=0.5)
+            ax.bar(centres, vals, width=24, bottom=bottom,  # type: ignore[arg-type]  # dates are x
+                   color=colours[topic], label=topic, edgecolor="white", linewidth=0.5)
             bottom = [a + b for a, b in zip(bottom, vals)]
         _month_axis(ax, months)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))

@@ -59,7 +59,7 @@ class Span:
         return f"{first} {s.year}–{last} {u.year}"
 
     def contains(self, date: str | None) -> bool:
-        return bool(date) and self.since.isoformat() <= date[:10] <= self.until.isoformat()
+        return bool(date) and self.since.isoformat() <= (date or "")[:10] <= self.until.isoformat()
 
     def previous(self) -> Span:
         """The same span just before: the year before, the same months before, or as many days."""
@@ -551,7 +551,7 @@ def month_chart(data: ReviewData, out_dir: Path, stem: str) -> ch.Chart | None:
         return None
     counts: dict[dt.date, Counter[str]] = {}
     for d in data.pieces:
-        month = dt.date.fromisoformat(d.date[:10]).replace(day=1)
+        month = dt.date.fromisoformat((d.date or "")[:10]).replace(day=1)
         counts.setdefault(month, Counter())[data.topic_of[d.id]] += 1
     colours = ch.topic_colours(data.topic_order) if data.has_topics else {ch.OTHER: ch.OKABE_ITO[0]}
     title = f"Pieces per month, {data.span.label}"

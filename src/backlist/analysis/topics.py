@@ -93,6 +93,7 @@ def suggest_topics(library, n_topics: int | None = None, seed: int = 0) -> list[
         score = silhouette_score(X, km.labels_) if 1 < k < len(docs) else 0.0
         if best is None or score > best[0]:
             best = (score, km)
+    assert best is not None  # the loop above runs at least once
     km = best[1]
     names = {w.lower() for d in docs for s in d.speakers + d.authors for w in s.split()}
     labels = _distinctive_terms(docs, km.labels_, km.n_clusters, exclude=names)

@@ -44,7 +44,7 @@ class SentenceTransformerEmbedder:
         self.name = f"st:{Path(path).name}"
         getdim = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
-        self.dim = int(getdim())
+        self.dim = int(getdim() or 0)
         self.batch_size = batch_size
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -67,7 +67,7 @@ class OpenAICompatibleEmbedder:
         self.dim = int(self.encode(["dimension probe"]).shape[1])
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        out = []
+        out: list[list[float]] = []
         for i in range(0, len(texts), self.batch_size):
             resp = self.client.post(self.url, json={"model": self.model,
                                                     "input": texts[i:i + self.batch_size]})

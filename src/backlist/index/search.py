@@ -171,8 +171,8 @@ class Searcher:
             doc = docs.get(doc_id)
             if doc is None:
                 continue
-            plist = [(passages[pid], score) for pid, score in best[doc_id] if pid in passages]
-            hits.append(Hit(doc, round(total, 4), plist, round(k_s, 4), round(s_s, 4)))
+            chosen = [(passages[pid], score) for pid, score in best[doc_id] if pid in passages]
+            hits.append(Hit(doc, round(total, 4), chosen, round(k_s, 4), round(s_s, 4)))
         return hits
 
     def _canonical_map(self) -> dict[str, str]:
@@ -274,6 +274,6 @@ class Searcher:
         holds_all = {canon.get(h.doc_id, h.doc_id) for h in self.store.keyword_search(
             KeywordQuery(terms=words, require_all=True), 1000)} if words else set()
         kept = [h for h in hits if h.doc.id in holds_all or h.semantic >= min_semantic]
-        dated = sorted((h for h in kept if h.doc.date), key=lambda h: h.doc.date)
+        dated = sorted((h for h in kept if h.doc.date), key=lambda h: h.doc.date or "")
         undated = [h for h in kept if not h.doc.date]
         return dated, undated

@@ -211,9 +211,9 @@ def _meta_tags(tree: LexborHTMLParser) -> dict[str, str]:
             out.setdefault(key, value)
     for node in tree.css("[itemprop=datePublished]"):
         a = node.attributes  # Blogger: <abbr itemprop="datePublished" title="2019-10-17T20:30:00-04:00">
-        value = a.get("content") or a.get("datetime") or (a.get("title") if node.tag == "abbr" else None)
-        if value:
-            out.setdefault("datepublished", value.strip())
+        stamp = a.get("content") or a.get("datetime") or (a.get("title") if node.tag == "abbr" else None)
+        if stamp:
+            out.setdefault("datepublished", stamp.strip())
     return out
 
 

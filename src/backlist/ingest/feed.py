@@ -191,8 +191,8 @@ def _authors(entry: Any, raw: RawItem, show: Show) -> list[str]:
     splits "email (Name)" badly for some addresses); Atom authors come from feedparser."""
     names = raw.authors or [a.get("name") for a in entry.get("authors", []) or []]
     seen: dict[str, str] = {}
-    for raw in names:
-        if (name := _person_name(raw)) and name.casefold() not in seen:
+    for written in names:
+        if (name := _person_name(written)) and name.casefold() not in seen:
             seen[name.casefold()] = name
     return list(seen.values()) or ([show.author] if show.author else [])
 
@@ -273,6 +273,8 @@ def _episode(entry: Any, raw: RawItem, n: int, show: Show, ctx: ReadContext) -> 
         html = max((c.get("value") or "" for c in entry.content), key=len)
     html = html or entry.get("summary") or ""
     notes = html_to_text(html)
+    for warning in notes.warnings:
+        ctx.warn(f"{show.location} (item {n})", warning)
     text, furniture = drop_furniture(notes.text)
     persons = raw.persons or show.persons  # item persons replace the channel's (namespace spec)
     people = [p["name"] for p in persons if p["role"] in _HOSTS | {"guest"}]
@@ -379,7 +381,8 @@ def _local_file(ref: str, show: Show, ctx: ReadContext) -> tuple[str, str]:
     base = Path(show.location).parent.resolve()
     path = (base / urlsplit(ref).path.lstrip("/")).resolve()
     if base not in path.parents:
-        raise IngestError(ref, "transcript path points outside the feed's folder, refused")
+        raise IngestError(show.location, f"transcript {ref} points outside the feed's folder, "
+                                         "refused")
     if not path.is_file():
-        raise IngestError(str(path), "transcript referenced by the feed is missing")
+        raise IngestError(show.location, f"transcript {ref} referenced by the feed is missing")
     return read_text(path, ctx.limits), str(path)

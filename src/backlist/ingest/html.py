@@ -285,8 +285,9 @@ class _Renderer:
 
     def tweet(self, node: LexborNode) -> None:
         data = _data_attrs(node)
-        text = _squash(LexborHTMLParser(data["full_text"]).body.text()) \
-            if isinstance(data.get("full_text"), str) and data["full_text"].strip() else ""
+        body = LexborHTMLParser(data["full_text"]).body \
+            if isinstance(data.get("full_text"), str) and data["full_text"].strip() else None
+        text = _squash(body.text()) if body is not None else ""
         name, user = data.get("name"), data.get("username")
         if not text:  # the published shape: the tweet's text is in the markup
             text = _squash(" ".join(n.text(deep=True) for n in node.css(".tweet-text")))

@@ -52,8 +52,26 @@ _Loader.yaml_implicit_resolvers = {
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
+MAX_FLOW_DEPTH = 64
+
+
+def _flow_depth(text: str) -> int:
+    """How deep [ and { nest (quotes ignored: an over-estimate is harmless). PyYAML's pure-Python
+    parser is quadratic in this depth, so deep nesting is refused before parsing."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
 class _SafeYAML(YAMLHandler):
     def load(self, fm: str, **kwargs: object) -> Any:
+        if _flow_depth(fm) > MAX_FLOW_DEPTH:
+            raise _Refused(f"YAML frontmatter nests over {MAX_FLOW_DEPTH} levels deep, refused")
         aliases = sum(isinstance(ev, yaml.AliasEvent) for ev in yaml.parse(fm, Loader=_Loader))
         if aliases > MAX_YAML_ALIASES:
             raise _Refused(f"YAML frontmatter uses {aliases} aliases (over {MAX_YAML_ALIASES}), "

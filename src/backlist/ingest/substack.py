@@ -188,7 +188,7 @@ def _post(files: ExportFiles, row: dict[str, str], line_no: int, site: str | Non
         "images": converted.images,
     }
     if converted.image_alts:
-        metadata["image_alts"] = converted.image_alts
+        metadata["image_alts"] = converted.image_alts  # type: ignore[assignment]
     return Document(
         id=stable_id("post", post_id),
         kind=KIND_BY_TYPE.get((row.get("type") or "").strip().lower(), "post"),

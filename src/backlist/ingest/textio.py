@@ -7,6 +7,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,7 +150,7 @@ class SafeZip:
         self.problems: list[IngestError] = []
         try:
             self.zf = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
+        except (zipfile.BadZipFile, OSError, UnicodeDecodeError, EOFError, ValueError) as exc:
             raise IngestError(str(path), f"not a readable zip archive ({exc})") from exc
         infos = self.zf.infolist()
         if len(infos) > ZIP_MAX_MEMBERS:
@@ -186,7 +187,8 @@ class SafeZip:
                     buf.write(chunk)
                     if buf.tell() > cap:
                         raise IngestError(label, "expands beyond the size limit (zip bomb), skipped")
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, zlib.error,
+                NotImplementedError, UnicodeDecodeError) as exc:
             raise IngestError(label, f"corrupt zip member ({exc})") from exc
         self.total += buf.tell()
         return buf.getvalue()

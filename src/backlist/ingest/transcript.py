@@ -87,7 +87,7 @@ def cues_from_captions(data: str, fmt: str, label: str) -> list[Cue]:
     except Exception as exc:  # webvtt raises its own MalformedFileError / MalformedCaptionError
         raise IngestError(label, f"malformed {fmt.upper()} ({exc})") from exc
     cues: list[Cue] = []
-    for cap in captions:
+    for cap in captions:  # type: ignore[attr-defined]  # WebVTT/SRT objects iterate captions
         raw = cap.raw_text if hasattr(cap, "raw_text") else cap.text
         cues.extend(_voice_cues(raw or "", _hms(cap.start)))
     return cues
@@ -126,6 +126,8 @@ def cues_from_json(data: str, label: str) -> list[Cue]:
         obj = json.loads(data.lstrip("\ufeff"))
     except json.JSONDecodeError as exc:
         raise IngestError(label, f"malformed JSON transcript ({exc.msg} at line {exc.lineno})") from exc
+    except (RecursionError, ValueError) as exc:
+        raise IngestError(label, "malformed JSON transcript (nested too deeply)") from exc
     segments = obj.get("segments") if isinstance(obj, dict) else None
     if not isinstance(segments, list):
         raise IngestError(label, "not a Podcasting 2.0 JSON transcript (no \"segments\" list)")
@@ -193,7 +195,7 @@ def label_turns(cues: list[Cue], known: Iterable[str] = (), carry: bool = True) 
     counts = Counter(_key(lab) for c in cues if not c.voice and (lab := _label(c.text)[0]))
     for c in cues:
         lab = None if c.voice else _label(c.text)[0]
-        k = _key(lab) if lab else None
+        k = _key(lab) if lab else ""
         if lab and k not in names and counts[k] >= 2 and k not in _NOT_NAMES:
             names[k] = _display(lab)
     turns: list[Turn] = []

@@ -29,6 +29,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 SUPERUSER = "backlist"
 SETUP_HINT = "run scripts/setup-postgres.sh (as root) to install PostgreSQL and pgvector"
@@ -143,6 +144,13 @@ class PgServer:
         host = "127.0.0.1" if self.tcp else str(self.socket_dir)
         return f"host={host} port={self.port} user={SUPERUSER} dbname={dbname}"
 
+    def url_for(self, dbname: str = "postgres") -> str:
+        """The same as a postgresql:// URL (what Library, the CLI and $BACKLIST_DATABASE_URL take)."""
+        if self.tcp:
+            return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+        return (f"postgresql://{SUPERUSER}@/{dbname}?host={quote(str(self.socket_dir), safe='')}"
+                f"&port={self.port}")
+
     @property
     def dsn(self) -> str:
         return self.dsn_for("postgres")
@@ -254,6 +262,13 @@ class PgServer:
     def stop(self) -> None:
         """Fast shutdown (SIGINT: roll back sessions, then exit), SIGKILL if that hangs, then
         delete the folder. Safe to call more than once."""
+        self._shutdown()
+        root, self.root = self.root, None
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+            atexit.unregister(self.stop)
+
+    def _shutdown(self) -> None:
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             try:
@@ -267,10 +282,16 @@ class PgServer:
         if self._log is not None:
             self._log.close()
             self._log = None
-        root, self.root = self.root, None
-        if root is not None:
-            shutil.rmtree(root, ignore_errors=True)
-            atexit.unregister(self.stop)
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Stop the server (fast shutdown: sessions are cut) and start it again on the same data
+        after down_seconds, as an operator's restart or a failover would."""
+        if self.root is None:
+            raise PgServerError("the server was never started")
+        self._shutdown()
+        time.sleep(down_seconds)
+        self._launch()
+        self._wait_ready(time.monotonic())
 
     @property
     def running(self) -> bool:

@@ -1,0 +1,193 @@
+"""Copy a whole library from one Store to another (SQLite -> PostgreSQL, or back), vectors included.
+
+Nothing is re-read or re-embedded: documents (with speaker turns), their passages and passage
+vectors, metrics (with their origin), topics (manual ones stay manual), entity mentions, the
+citation graph, copies, sources and meta move as they are; the counts and every document's
+content hash are compared at the end and a mismatch raises a BacklistError.
+
+Stores do not yet share a method for reading stored vectors (see export_vectors in
+PostgresStore); until base.py has one, SQLite libraries are read through their connection here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from backlist.errors import BacklistError
+from backlist.model import Document
+from backlist.store.base import DocFilter, Store
+from backlist.store.sqlite import SQLiteStore
+
+BATCH = 200  # documents per read
+VECTOR_BATCH = 2000
+_SKIP_META = {"schema_version"}  # each store keeps its own
+Progress = Callable[[str, int, int], None]
+
+
+def copy_library(src: Store, dst: Store, progress: Progress | None = None) -> dict[str, int]:
+    """Copy everything in src into dst (which should be empty) and verify; returns the counts."""
+    meta = _meta_items(src)
+    if meta.get("embed_model") and meta.get("embed_dim"):
+        dst.ensure_vectors(int(meta["embed_dim"]), meta["embed_model"])
+    ids = sorted(d.id for d in src.list_documents(DocFilter(include_drafts=True)))
+    copies, linked = _copy_documents(src, dst, ids, progress)
+    vectors = _copy_vectors(src, dst)
+    _copy_sources(src, dst)
+    dst.set_copies(copies, linked)
+    _copy_metrics(src, dst)
+    _copy_topics(src, dst)
+    dst.set_links(src.links())
+    for key, value in meta.items():
+        if key not in _SKIP_META:
+            dst.set_meta(key, value)
+    counts = _verify(src, dst, ids)
+    counts["vectors"] = vectors
+    return counts
+
+
+def _copy_documents(src: Store, dst: Store, ids: list[str],
+                    progress: Progress | None) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Documents with passages and entity mentions; returns (copy -> canonical, linked URLs)."""
+    entities: dict[str, list[tuple[str, str, str | None, int, str]]] = {}
+    for r in src.entity_rows():
+        entities.setdefault(r["doc_id"], []).append(
+            (r["entity"], r["kind"], r["parent"], r["mentions"], r["role"]))
+    copies: dict[str, str | None] = {}
+    linked: dict[str, str] = {}
+    for start in range(0, len(ids), BATCH):
+        docs = src.get_documents(ids[start:start + BATCH], with_turns=True)
+        for doc_id in ids[start:start + BATCH]:
+            doc = docs[doc_id]
+            url = _own_url(doc)
+            if url is not None:
+                linked[doc.id] = url
+            copies[doc.id] = doc.duplicate_of
+            doc.metrics = {}  # copied with their origins afterwards
+            dst.write_document(doc, src.doc_passages(doc.id), entities.get(doc.id, []))
+        if progress:
+            progress("documents", min(start + BATCH, len(ids)), len(ids))
+    return copies, linked
+
+
+def _own_url(doc: Document) -> str | None:
+    """A store shows a URL taken from a linked copy as the document's own; put it back apart
+    (returns it) so the document, and so its content hash, is as it was read."""
+    if doc.metadata.get("url_basis") != "from a linked copy":
+        return None
+    doc.metadata.pop("url_basis")
+    url, doc.url = doc.url, None
+    return url
+
+
+def _copy_vectors(src: Store, dst: Store) -> int:
+    total = 0
+    for batch in _export_vectors(src):
+        total += _import_vectors(dst, batch)
+    return total
+
+
+def _export_vectors(src: Store) -> Iterator[list[tuple[str, int, bytes]]]:
+    export = getattr(src, "export_vectors", None)
+    if export is not None:
+        yield from export(VECTOR_BATCH)
+        return
+    if not isinstance(src, SQLiteStore):
+        raise BacklistError(f"{type(src).__name__}: cannot read its stored vectors")
+    if src.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'passages_vec'").fetchone() is None:
+        return
+    last = 0
+    while True:
+        rows = src.db.execute(
+            "SELECT v.rowid, p.doc_id, p.idx, v.embedding FROM passages_vec v "
+            "JOIN passages p ON p.id = v.rowid WHERE v.rowid > ? ORDER BY v.rowid LIMIT ?",
+            (last, VECTOR_BATCH)).fetchall()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [(r[1], r[2], bytes(r[3])) for r in rows]
+
+
+def _import_vectors(dst: Store, rows: list[tuple[str, int, bytes]]) -> int:
+    importer = getattr(dst, "import_vectors", None)
+    if importer is not None:
+        return int(importer(rows))
+    if not isinstance(dst, SQLiteStore):
+        raise BacklistError(f"{type(dst).__name__}: cannot store vectors by passage")
+    keys = {(r[0], r[1]): r[2] for r in rows}
+    doc_ids = sorted({k[0] for k in keys})
+    marks = ",".join("?" * len(doc_ids))
+    found = [(pid, keys[(doc_id, idx)]) for pid, doc_id, idx in dst.db.execute(
+        f"SELECT id, doc_id, idx FROM passages WHERE doc_id IN ({marks})", doc_ids)
+        if (doc_id, idx) in keys]
+    dst.save_embeddings(found)
+    return len(found)
+
+
+def _copy_sources(src: Store, dst: Store) -> None:
+    by_source: dict[str, list[str]] = {}
+    for d in src.list_documents(DocFilter(include_drafts=True)):
+        by_source.setdefault(d.source, []).append(d.id)
+    for s in src.sources():
+        dst.record_source(s["path"], s["kind"], s["fingerprint"], by_source.get(s["path"], []))
+
+
+def _copy_metrics(src: Store, dst: Store) -> None:
+    grouped: dict[tuple[str, str], dict[str, float]] = {}
+    for doc_id, name, value, origin in _metric_rows(src):
+        grouped.setdefault((doc_id, origin or "source"), {})[name] = value
+    for (doc_id, origin), values in grouped.items():
+        dst.add_metrics(doc_id, values, origin)
+
+
+def _metric_rows(src: Store) -> list[tuple[str, str, float, str | None]]:
+    rows = getattr(src, "metric_rows", None)
+    if rows is not None:
+        return list(rows())
+    if isinstance(src, SQLiteStore):
+        return [tuple(r) for r in src.db.execute(  # type: ignore[misc]
+            "SELECT doc_id, name, value, origin FROM metrics ORDER BY doc_id, name")]
+    return [(d, n, v, "source") for d, values in src.metrics().items() for n, v in values.items()]
+
+
+def _copy_topics(src: Store, dst: Store) -> None:
+    for doc_id, topics in src.doc_topics().items():
+        auto = [(t, s) for t, s, manual in topics if not manual]
+        hand = [(t, s) for t, s, manual in topics if manual]
+        if auto:
+            dst.set_doc_topics(doc_id, auto)
+        if hand:
+            dst.set_doc_topics(doc_id, hand, manual=True)
+
+
+def _meta_items(src: Store) -> dict[str, str]:
+    items = getattr(src, "meta_items", None)
+    if items is not None:
+        return dict(items())
+    if isinstance(src, SQLiteStore):
+        return {r[0]: r[1] for r in src.db.execute("SELECT key, value FROM meta")}
+    keys = ("embed_model", "embed_dim", "embedder_spec", "chunker_version", "links_dirty")
+    return {k: v for k in keys if (v := src.get_meta(k)) is not None}
+
+
+def _verify(src: Store, dst: Store, ids: list[str]) -> dict[str, int]:
+    a, b = _counts(src), _counts(dst)
+    wrong = [f"{k}: {a[k]} in the source, {b[k]} copied" for k in a if a[k] != b[k]]
+    hashes = [i for i in ids if src.doc_hash(i) != dst.doc_hash(i)]
+    if hashes:
+        wrong.append(f"{len(hashes)} documents differ (e.g. {hashes[0]})")
+    if wrong:
+        raise BacklistError("the copy is incomplete: " + "; ".join(wrong))
+    return b
+
+
+def _counts(store: Store) -> dict[str, int]:
+    stats: dict[str, Any] = store.stats()
+    topics = store.doc_topics()
+    return {"documents": stats["documents"], "passages": stats["passages"],
+            "embedded_passages": stats["embedded_passages"], "sources": stats["sources"],
+            "duplicates": stats["duplicates"], "words": stats["words"],
+            "metrics": sum(len(v) for v in store.metrics().values()),
+            "topics": sum(len(v) for v in topics.values()),
+            "manual_topics": sum(1 for v in topics.values() for t in v if t[2]),
+            "entities": len(store.entity_rows()), "links": len(store.links())}

@@ -1,0 +1,293 @@
+"""The pages a writer uses: each route parses its form, calls the Library, renders a template."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from backlist.contracts import DOC_KINDS, MODES, READER_KINDS
+from backlist.errors import BacklistError, NotFoundError, UsageError
+from backlist.index.search import terms
+from backlist.service import MAX_QUERY_CHARS, Library
+from backlist.store.base import DocFilter
+from backlist.web.app import html
+from backlist.web.state import WebState
+from backlist.web.views import (
+    CHART_FILE,
+    hit_views,
+    make_filter,
+    render_markdown,
+    segments,
+    timeline_chart,
+    web_url,
+)
+
+router = APIRouter(include_in_schema=False)
+Opt = Annotated[str | None, Query(max_length=200)]
+Text = Annotated[str, Query(max_length=MAX_QUERY_CHARS)]
+REVIEW_NAME = re.compile(r"\d{4}-\d{2}-\d{2}_to_\d{4}-\d{2}-\d{2}")
+
+
+def web(request: Request) -> WebState:
+    return request.app.state.web
+
+
+def lib_of(request: Request) -> Library:
+    return web(request).library()
+
+
+# --- search ------------------------------------------------------------------------------------------
+def _search(request: Request, q: str, k: int, mode: str, kind: str | None, since: str | None,
+            until: str | None, speaker: str | None, entity: str | None) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"q": q, "k": k, "mode": mode, "kind": kind or "", "since": since or "",
+                           "until": until or "", "speaker": speaker or "", "entity": entity or "",
+                           "kinds": DOC_KINDS, "modes": MODES, "hits": None, "notes": [],
+                           "error": None}
+    if not q.strip():
+        return ctx
+    try:
+        hits = lib_of(request).search(q, k=k, mode=mode,
+                                      flt=make_filter(kind, since, until, speaker, entity))
+    except BacklistError as exc:
+        ctx["error"] = str(exc)
+        return ctx
+    ctx.update(hits=hit_views(hits, terms(q)), notes=hits.notes)
+    return ctx
+
+
+@router.get("/", response_class=HTMLResponse)
+def search_page(request: Request, q: Text = "", k: Annotated[int, Query(ge=1, le=100)] = 10,
+                mode: str = "hybrid", kind: Opt = None, since: Opt = None, until: Opt = None,
+                speaker: Opt = None, entity: Opt = None) -> Response:
+    ctx = _search(request, q, k, mode, kind, since, until, speaker, entity)
+    return html(request, "search.html", ctx, status=400 if ctx["error"] else 200)
+
+
+@router.get("/search/results", response_class=HTMLResponse)
+def search_results(request: Request, q: Text = "", k: Annotated[int, Query(ge=1, le=100)] = 10,
+                   mode: str = "hybrid", kind: Opt = None, since: Opt = None, until: Opt = None,
+                   speaker: Opt = None, entity: Opt = None) -> Response:
+    """The results alone, for the search box's as-you-type updates."""
+    ctx = _search(request, q, k, mode, kind, since, until, speaker, entity)
+    return html(request, "_results.html", ctx, status=400 if ctx["error"] else 200)
+
+
+# --- one document --------------------------------------------------------------------------------------
+@router.get("/doc/{doc_id}", response_class=HTMLResponse)
+def document_page(request: Request, doc_id: str) -> Response:
+    lib = lib_of(request)
+    doc, passages = lib.passages(doc_id)
+    links = lib.links(doc.id)
+    ents = [r for r in lib.store.entity_rows() if r["doc_id"] == doc.id]
+    ents.sort(key=lambda r: (r["role"] != "guest", -int(r["mentions"] or 0), r["entity"]))
+    return html(request, "doc.html", {
+        "doc": doc, "url": web_url(doc.url), "segments": segments(doc, passages),
+        "links": links, "entities": ents, "related": _related_to(lib, doc),
+        "topics": lib.store.doc_topics().get(doc.id, []),
+        "metrics": sorted(doc.metrics.items())})
+
+
+def _related_to(lib: Library, doc) -> list:
+    if not (doc.text or "").strip():
+        return []
+    try:
+        hits = lib.related(doc.text[:4000], k=6)
+    except UsageError:
+        return []
+    return [h for h in hits if h.doc.id != doc.id and h.doc.id != doc.duplicate_of][:5]
+
+
+# --- draft ---------------------------------------------------------------------------------------------
+@router.get("/draft", response_class=HTMLResponse)
+def draft_page(request: Request) -> Response:
+    return html(request, "draft.html", {"draft": "", "hits": None, "budget": 4000})
+
+
+async def _draft_text(draft: str, file: UploadFile | None) -> str:
+    if file is not None and file.filename:
+        raw = await file.read()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{file.filename}: not UTF-8 text; save the draft as .txt or .md") from exc
+        if text.strip():
+            return text
+    if not draft.strip():
+        raise UsageError("paste a draft or choose a file")
+    return draft
+
+
+@router.post("/draft", response_class=HTMLResponse)
+async def draft_related(request: Request, draft: Annotated[str, Form()] = "",
+                        file: Annotated[UploadFile | None, File()] = None,
+                        k: Annotated[int, Form(ge=1, le=30)] = 8) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    text = await _draft_text(draft, file)
+    lib = lib_of(request)
+    hits = await run_in_threadpool(lib.related, text, k)
+    words = await run_in_threadpool(lib.key_terms, text)
+    return html(request, "draft.html", {"draft": text, "hits": hit_views(hits, words),
+                                        "notes": hits.notes, "budget": 4000, "words": words[:12]})
+
+
+@router.post("/draft/context")
+async def draft_context(request: Request, draft: Annotated[str, Form()] = "",
+                        file: Annotated[UploadFile | None, File()] = None,
+                        budget: Annotated[int, Form(ge=200, le=100_000)] = 4000) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    text = await _draft_text(draft, file)
+    pack = await run_in_threadpool(lib_of(request).context, None, text, budget)
+    return Response(pack, media_type="text/markdown; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="context-pack.md"'})
+
+
+# --- timeline, topics, entities ------------------------------------------------------------------------
+@router.get("/timeline", response_class=HTMLResponse)
+def timeline_page(request: Request, q: Text = "", entity: Opt = None, kind: Opt = None) -> Response:
+    ctx: dict[str, Any] = {"q": q, "entity": entity or "", "kind": kind or "", "kinds": DOC_KINDS,
+                           "result": None}
+    if q.strip():
+        result = lib_of(request).timeline(q, flt=make_filter(kind, entity=entity))
+        words = terms(q)
+        ctx.update(result=result, chart=timeline_chart(result.dated),
+                   dated=hit_views(result.dated, words), undated=hit_views(result.undated, words))
+    return html(request, "timeline.html", ctx)
+
+
+@router.get("/topics", response_class=HTMLResponse)
+def topics_page(request: Request, kind: Opt = None) -> Response:
+    lib = lib_of(request)
+    topics = lib.topics()
+    years = sorted({y for t in topics for y in t["by_year"]})
+    return html(request, "topics.html", {
+        "topics": topics, "years": years, "entities": lib.entities(kind or None)[:200],
+        "kind": kind or "", "entity_kinds": ("model", "org", "person", "paper")})
+
+
+# --- performance ---------------------------------------------------------------------------------------
+@router.get("/performance", response_class=HTMLResponse)
+def performance_page(request: Request, by: Opt = None,
+                     year: Annotated[str | None, Query(pattern=r"^(\d{4})?$")] = None,
+                     topic: Opt = None) -> Response:
+    lib = lib_of(request)
+    metrics = sorted({m for d in lib.list(DocFilter(include_duplicates=False)) for m in d.metrics})
+    ctx: dict[str, Any] = {"metrics": metrics, "by": by, "year": year or "", "topic": topic or "",
+                           "top": [], "insights": None,
+                           "topics": [t["name"] for t in lib.topics()]}
+    if not metrics:
+        return html(request, "performance.html", ctx)
+    by = by or ("views" if "views" in metrics else metrics[0])
+    if by not in metrics:
+        raise NotFoundError(f"no document has the metric {by!r} (known: {', '.join(metrics)})")
+    ctx.update(by=by, top=lib.top(by, year or None, topic or None, 20), insights=lib.insights(by))
+    return html(request, "performance.html", ctx)
+
+
+# --- year in review ------------------------------------------------------------------------------------
+def _reviews_dir(request: Request) -> Path:
+    return web(request).dir / "reviews"
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_page(request: Request) -> Response:
+    folder = _reviews_dir(request)
+    done = sorted((p.name for p in folder.iterdir() if REVIEW_NAME.fullmatch(p.name)), reverse=True) \
+        if folder.is_dir() else []
+    return html(request, "review.html", {"reviews": done, "review": None})
+
+
+@router.post("/review")
+def review_make(request: Request, year: Annotated[str, Form(max_length=4)] = "",
+                since: Annotated[str, Form(max_length=40)] = "",
+                until: Annotated[str, Form(max_length=40)] = "") -> Response:
+    from backlist.web.views import date_arg
+
+    if year.strip():
+        if not re.fullmatch(r"\d{4}", year.strip()):
+            raise UsageError(f"{year}: give a year like 2025")
+        start, end = f"{year.strip()}-01-01", f"{year.strip()}-12-31"
+    else:
+        start, end = date_arg(since, "since"), date_arg(until, "until", end=True)
+        if not (start and end):
+            raise UsageError("give a year, or both a start and an end date")
+    name = f"{start}_to_{end}"
+    with web(request).writable() as lib:  # the review refreshes entities: it writes
+        lib.review(start, end, _reviews_dir(request) / name / f"review-{name}.md")
+    return RedirectResponse(f"/review/{name}/", status_code=303)
+
+
+def _review_folder(request: Request, name: str) -> Path:
+    folder = _reviews_dir(request) / name
+    if not REVIEW_NAME.fullmatch(name) or not folder.is_dir():
+        raise NotFoundError(f"{name}: no such review (make one on the Review page)")
+    return folder
+
+
+@router.get("/review/{name}/", response_class=HTMLResponse)
+def review_show(request: Request, name: str) -> Response:
+    md = _review_folder(request, name) / f"review-{name}.md"
+    if not md.is_file():
+        raise NotFoundError(f"{name}: the review's Markdown is missing")
+    text = md.read_text(encoding="utf-8")
+    return html(request, "review.html", {"review": name, "body": render_markdown(text),
+                                         "markdown_name": md.name, "reviews": []})
+
+
+@router.get("/review/{name}/{file}")
+def review_file(request: Request, name: str, file: str) -> Response:
+    folder = _review_folder(request, name)
+    if not (CHART_FILE.fullmatch(file) or file == f"review-{name}.md"):
+        raise NotFoundError(f"{file}: no such file in this review")
+    path = folder / file
+    if not path.is_file():
+        raise NotFoundError(f"{file}: no such file in this review")
+    if file.endswith(".md"):
+        return FileResponse(path, media_type="text/markdown; charset=utf-8", filename=file)
+    return FileResponse(path, media_type="image/svg+xml" if file.endswith(".svg") else "image/png")
+
+
+# --- library ---------------------------------------------------------------------------------------------
+@router.get("/library", response_class=HTMLResponse)
+def library_page(request: Request, job: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+    state = web(request)
+    ctx: dict[str, Any] = {"dir": str(state.dir), "stats": None, "sources": [], "missing": None,
+                           "reader_kinds": READER_KINDS, "jobs": list(state.jobs.values())[::-1][:5],
+                           "job": state.job(job) if job else None}
+    try:
+        lib = state.library()
+        ctx.update(stats=lib.stats(), sources=lib.sources())
+    except BacklistError as exc:
+        ctx["missing"] = str(exc)
+    return html(request, "library.html", ctx)
+
+
+@router.post("/library/ingest")
+def library_ingest(request: Request, paths: Annotated[str, Form(max_length=20_000)] = "",
+                   kind: Annotated[str, Form(max_length=20)] = "") -> Response:
+    if kind and kind not in READER_KINDS:
+        raise UsageError(f"kind {kind!r}: choose from {', '.join(READER_KINDS)}")
+    job = web(request).start_ingest(paths.splitlines(), kind or None)
+    return RedirectResponse(f"/library?job={job.id}", status_code=303)
+
+
+# --- API docs (the OpenAPI schema rendered here: nothing fetched from a CDN) ---------------------------
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> Response:
+    schema = request.app.openapi()
+    ops = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, op in methods.items():
+            params = [(p["name"], p.get("in", ""), p.get("required", False),
+                       p.get("description") or p.get("schema", {}).get("type", ""))
+                      for p in op.get("parameters", [])]
+            body = (op.get("requestBody", {}).get("content", {}).get("application/json", {})
+                    .get("schema", {}).get("$ref", "").rsplit("/", 1)[-1])
+            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                        "params": params, "body": body})
+    return html(request, "docs.html", {"ops": ops, "title": schema["info"]["title"]})
