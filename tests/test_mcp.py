@@ -21,7 +21,8 @@ from backlist.store.base import DocFilter
 from backlist.tokens import count_tokens
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo-archive"
-TOOLS = {"search", "related", "get_document", "list_documents", "timeline", "library_stats"}
+TOOLS = {"search", "related", "get_document", "list_documents", "timeline", "library_stats",
+         "top_documents", "topics", "entities", "insights", "links"}
 
 
 def server_cmd(library: Path, *extra: str) -> list[str]:
@@ -265,3 +266,37 @@ def _wait_port(host: str, port: int, proc) -> None:
             assert proc.poll() is None, proc.stderr.read().decode()
             time.sleep(0.2)
     raise AssertionError("server did not start")
+
+
+def test_aggregate_tools_and_prompts_in_process(tmp_path, monkeypatch):
+    """top_documents, entities, insights, links and the two editorial prompts, through the SDK."""
+    from backlist.mcp_server import create_server
+
+    monkeypatch.setenv("BACKLIST_EMBEDDER", "hash")
+    lib = Library(tmp_path / "lib")
+    lib.ingest([str(DEMO)])
+    lib.import_metrics(DEMO / "metrics" / "dashboard.csv")
+    top = lib.top("views", k=3)
+    with_views = len(lib.top("views", k=100))
+    first = top[0][0]
+    lib.close()
+
+    async def main():
+        async with Client(create_server(tmp_path / "lib")) as client:
+            out = text_of(await client.call_tool("top_documents", {"metric": "views", "k": 3}))
+            assert out.splitlines()[1].startswith("1. ") and first.id in out.splitlines()[1]
+            assert f"views {top[0][1]:g}" in out
+            ents = json.loads(text_of(await client.call_tool("entities", {})))
+            assert isinstance(ents, list)
+            ins = json.loads(text_of(await client.call_tool("insights", {"metric": "views"})))
+            assert ins["overall"]["n"] == with_views
+            linked = text_of(await client.call_tool("links", {"id": first.id}))
+            assert "## Cites" in linked and "## Cited by" in linked
+            bad = await client.call_tool("top_documents", {"metric": "nope"})
+            assert is_error(bad) and "no document has the metric" in text_of(bad)
+            prompts = {p.name for p in (await client.list_prompts()).prompts}
+            assert prompts == {"find_references", "said_over_time"}
+            got = await client.get_prompt("said_over_time", {"topic": "oyster reefs"})
+            assert "oyster reefs" in got.messages[0].content.text
+
+    asyncio.run(main())

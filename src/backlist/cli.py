@@ -40,6 +40,8 @@ UNTIL_OPT = Annotated[str | None, typer.Option(help="Only pieces dated on or bef
 KIND_OPT = Annotated[list[str] | None, typer.Option(
     help=f"Only this kind of document (repeatable): {', '.join(DOC_KINDS)}.")]
 K_OPT = Annotated[int, typer.Option("-k", help="How many documents (1-100).")]
+TOPIC_OPT = Annotated[str | None, typer.Option(help="Only pieces tagged with this topic.")]
+AUTHOR_OPT = Annotated[str | None, typer.Option(help="Only pieces by this writer.")]
 
 
 def _version(value: bool) -> None:
@@ -105,10 +107,11 @@ def _date_opt(value: str | None, name: str) -> str | None:
     return None
 
 
-def _filters(kind=None, since=None, until=None, speaker=None, drafts=False, entity=None) -> DocFilter:
+def _filters(kind=None, since=None, until=None, speaker=None, drafts=False, entity=None,
+             topic=None, author=None) -> DocFilter:
     return DocFilter(kinds=kind or (), since=_date_opt(since, "since"),
                      until=_date_opt(until, "until"), speaker=speaker, include_drafts=drafts,
-                     entity=entity)
+                     entity=entity, topic=topic, author=author)
 
 
 def _t(text: str | None) -> str:
@@ -394,6 +397,13 @@ def search(
     speaker: Annotated[str | None, typer.Option(help="Only passages NAME says.")] = None,
     entity: Annotated[str | None, typer.Option(help="Only documents that mention this model, lab "
                                                     "or person (see `backlist entities`).")] = None,
+    topic: TOPIC_OPT = None,
+    author: AUTHOR_OPT = None,
+    explain: Annotated[bool, typer.Option(help="Say how each hit scored and which words matched.")]
+    = False,
+    min_score: Annotated[float, typer.Option(help="Leave out hits scoring below this.")] = 0.0,
+    sort: Annotated[str, typer.Option(help="relevance (default) or date (newest first).")] = "relevance",
+    recent: Annotated[bool, typer.Option(help="Favour newer pieces among relevant ones.")] = False,
     as_json: JSON_OPT = False,
 ) -> None:
     """Find where you wrote or talked about something: one hit per document, best passages below.
@@ -401,8 +411,9 @@ def search(
     Words are OR-ed and ranked by BM25; "quoted phrases" and prefix* work too."""
     from backlist.index.search import terms
 
-    flt = _filters(kind, since, until, speaker, entity=entity)
-    hits = _run(lambda lib: lib.search(query, k=k, mode=mode, flt=flt))
+    flt = _filters(kind, since, until, speaker, entity=entity, topic=topic, author=author)
+    hits = _run(lambda lib: lib.search(query, k=k, mode=mode, flt=flt, explain=explain,
+                                       min_score=min_score, sort=sort, recent=recent))
     if as_json:
         for note in hits.notes:
             err.print(f"note: {note}", highlight=False)
@@ -415,11 +426,20 @@ def search(
 def related(
     draft: Annotated[str, typer.Argument(help="A draft file, or - for standard input.")],
     k: K_OPT = 10,
+    kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
+    topic: TOPIC_OPT = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Leave out this piece (repeatable).")]
+    = None,
+    not_cited: Annotated[bool, typer.Option(help="Only pieces the draft does not already cite.")]
+    = False,
     as_json: JSON_OPT = False,
 ) -> None:
-    """What you have already published that relates to a draft, with the reason for each."""
+    """What you have already published that relates to a draft: the pieces it cites first, then
+    related ones, each with its reason."""
     text = _read_draft(draft)
-    hits, key = _run(lambda lib: (lib.related(text, k=k), lib.key_terms(text)))
+    flt = _filters(kind, since, until, topic=topic)
+    hits, key = _run(lambda lib: (lib.related(text, k=k, flt=flt, exclude=exclude or (),
+                                              not_cited=not_cited), lib.key_terms(text)))
     if as_json:
         _json([hit_json(h) for h in hits])
     else:
@@ -464,13 +484,22 @@ def timeline(
 
 
 @app.command("eval")
-def eval_cmd(queries: Path, as_json: JSON_OPT = False) -> None:
+def eval_cmd(
+    queries: Annotated[list[Path], typer.Argument(help="JSON Lines query files.")],
+    split: Annotated[str | None, typer.Option(
+        help="Only the queries a splits file puts in this part (tune or heldout).")] = None,
+    splits: Annotated[Path | None, typer.Option(
+        help="The splits file (default: splits.json beside the first query file).")] = None,
+    as_json: JSON_OPT = False,
+) -> None:
     """Recall@1/5/10, MRR and nDCG@10 for keyword, semantic and hybrid, side by side."""
-    from backlist.index.evaluate import evaluate, load_queries
+    from backlist.index.evaluate import evaluate, load_queries, load_split
 
     def work(lib):
         try:
-            return evaluate(lib, load_queries(queries))
+            chosen = load_split(queries, split, splits) if split else \
+                [q for path in queries for q in load_queries(path)]
+            return evaluate(lib, chosen)
         except (ValueError, OSError) as exc:
             _fail(str(exc))
 

@@ -19,7 +19,7 @@ from pydantic import Field
 from backlist.contracts import DOC_KINDS
 from backlist.errors import BacklistError
 from backlist.query_args import parse_date
-from backlist.render import document_markdown, hits_markdown
+from backlist.render import citation, document_markdown, hits_markdown
 from backlist.safe import md_text, safe_url
 from backlist.service import MAX_DRAFT_CHARS, MAX_ID_CHARS, MAX_QUERY_CHARS, Library
 from backlist.store.base import DocFilter
@@ -69,12 +69,21 @@ def search(open_lib: Opener, query: Query,
            kind: Kind = None, since: DateArg = None, until: DateArg = None,
            speaker: Annotated[str | None, Field(max_length=200, description=(
                "Only passages this person says (interviews)"))] = None,
+           topic: Annotated[str | None, Field(max_length=200, description="Only pieces with this "
+                                                                          "topic")] = None,
+           author: Annotated[str | None, Field(max_length=200, description="Only pieces by this "
+                                                                           "writer")] = None,
+           sort: Literal["relevance", "date"] = "relevance",
+           recent: Annotated[bool, Field(description="Favour newer pieces among relevant ones, "
+                                                     "for 'my latest take on X'")] = False,
+           explain: Annotated[bool, Field(description="Say how each hit scored")] = False,
            max_tokens: Tokens = DEFAULT_TOKENS) -> str:
     """Search the writer's archive for a topic, claim, name or phrase. Returns the best documents
     (one per piece) with their best passages, each cited with title, date, URL and id, and the
     speaker for interview passages. mode: hybrid (default, best), keyword (exact words; supports
     "phrases" and prefix*), semantic (meaning only)."""
-    hits = open_lib().search(query, k=k, mode=mode, flt=_filter(kind, since, until, speaker))
+    hits = open_lib().search(query, k=k, mode=mode, sort=sort, recent=recent, explain=explain,
+                             flt=_filter(kind, since, until, speaker, topic=topic, author=author))
     return hits_markdown(hits, _cap(max_tokens), f"Search: {query}", hits.notes)
 
 
@@ -82,11 +91,17 @@ def related(open_lib: Opener,
             draft: Annotated[str, Field(max_length=MAX_DRAFT_CHARS,
                                         description="The draft text (Markdown or plain).")],
             k: Annotated[int, Field(ge=1, le=30)] = 8,
+            kind: Kind = None, since: DateArg = None, until: DateArg = None,
+            topic: Name = None,
+            exclude: Annotated[list[str], Field(max_length=50, description="ids to leave out")] = [],  # noqa: B006
+            not_cited: Annotated[bool, Field(description="Only pieces the draft does not cite")] = False,
             max_tokens: Tokens = DEFAULT_TOKENS) -> str:
-    """Given the text of a draft, find the writer's past pieces and passages most relevant to it,
-    each with a short reason (shared key terms or names). The draft itself is left out if it is
-    already in the archive. Use this to find references and avoid repeating oneself."""
-    hits = open_lib().related(draft, k=k)
+    """Given the text of a draft, find the writer's past pieces most relevant to it: first the
+    pieces the draft already cites (links, quoted titles, "my post on ..."), marked "cited in the
+    draft", then pieces related by content, each with a short reason. The draft itself is left
+    out if it is already in the archive. Use this to find references and avoid repeating oneself."""
+    hits = open_lib().related(draft, k=k, flt=_filter(kind, since, until, topic=topic),
+                              exclude=exclude, not_cited=not_cited)
     return hits_markdown(hits, _cap(max_tokens), "Past pieces related to the draft", hits.notes)
 
 
@@ -154,7 +169,76 @@ def library_stats(open_lib: Opener) -> str:
     return json.dumps(open_lib().stats(), indent=1)
 
 
-TOOLS = (search, related, get_document, list_documents, timeline, library_stats)
+def top_documents(open_lib: Opener,
+                  metric: Annotated[str, Field(max_length=80, description="e.g. open_rate, views")],
+                  year: Annotated[str | None, Field(max_length=4)] = None, topic: Name = None,
+                  k: Annotated[int, Field(ge=1, le=100)] = 10,
+                  max_tokens: Tokens = DEFAULT_TOKENS) -> str:
+    """The best-performing pieces by a metric (imported with `backlist metrics import`, or open
+    rates from a Substack export), optionally in one year or topic."""
+    rows = open_lib().top(metric, year, topic, k)
+    budget = Budget(_cap(max_tokens))
+    budget.add(f"Top {len(rows)} by {md_text(metric)}")
+    for n, (d, v) in enumerate(rows, start=1):
+        if not budget.add(f"{n}. {citation(d)} · {md_text(metric)} {v:g}"):
+            break
+    return budget.text("({n} more left out to fit the token budget.)")
+
+
+def topics(open_lib: Opener) -> str:
+    """The writer's topics (topics.yaml) with document counts per year."""
+    return json.dumps(open_lib().topics(), indent=1)
+
+
+def entities(open_lib: Opener,
+             kind: Annotated[Literal["model", "org", "person", "paper"] | None,
+                             Field(description="Only this kind")] = None,
+             limit: Annotated[int, Field(ge=1, le=500)] = 40) -> str:
+    """Models, labs, people (guests apart from mentions) and papers the archive returns to, with
+    document counts and first and last mention dates."""
+    return json.dumps(open_lib().entities(kind)[:limit], indent=1)
+
+
+def insights(open_lib: Opener, metric: Annotated[str, Field(max_length=80)] = "open_rate") -> str:
+    """What performs, by topic, format, length and weekday: n, median, spread; groups too small to
+    compare are flagged, not ranked."""
+    return json.dumps(open_lib().insights(metric), indent=1)
+
+
+def links(open_lib: Opener, id: Annotated[str, Field(max_length=MAX_ID_CHARS)],
+          max_tokens: Tokens = DEFAULT_TOKENS) -> str:
+    """The archive's own citation graph for one piece: the earlier pieces it cites and the later
+    pieces that cite it, each with how (link, title, mention) and the evidence."""
+    found = open_lib().links(id)
+    budget = Budget(_cap(max_tokens))
+    for key, label in (("cites", "Cites"), ("cited_by", "Cited by")):
+        budget.add(f"## {label} ({len(found[key])})")
+        for lk, other in found[key]:
+            if not budget.add(f"- {citation(other)} · {lk.how}: {md_text(lk.evidence)}"):
+                break
+    return budget.text("({n} more left out to fit the token budget.)")
+
+
+TOOLS = (search, related, get_document, list_documents, timeline, library_stats, top_documents,
+         topics, entities, insights, links)
+
+
+def references_prompt(draft: str) -> str:
+    """Find references for this draft."""
+    return ("Here is a draft I am writing. Use the backlist tools to find what I have already "
+            "published that it should cite or build on: call `related` with the draft (pieces it "
+            "already cites come first), then `get_document` on the most promising ones to quote "
+            "exact passages. For each suggestion give the title, date, URL and the passage to "
+            "cite, and say where in the draft it fits. Point out where I repeat myself.\n\n"
+            f"DRAFT:\n{draft}")
+
+
+def over_time_prompt(topic: str) -> str:
+    """What have I said about a topic over time."""
+    return (f"What have I said about {topic} over time? Call `timeline` with that topic, then read "
+            "the key pieces with `get_document`. Summarise how my view changed, oldest first, "
+            "quoting a short passage with title, date and URL for each turn; list undated pieces "
+            "apart and do not guess their dates.")
 
 
 def document_resource(open_lib: Opener, id: str) -> str:
@@ -168,6 +252,7 @@ def create_server(library_path: str | os.PathLike[str] | None = None,
                   database: str | None = None):
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+    from mcp.server.mcpserver.prompts.base import Prompt
 
     server = MCPServer(name="backlist", instructions=(
         "The writer's own archive: newsletter posts, podcast episodes and interviews, saved "
@@ -178,6 +263,11 @@ def create_server(library_path: str | os.PathLike[str] | None = None,
     for tool in TOOLS:
         server.add_tool(_as_tool(tool, open_lib), name=tool.__name__,
                         description=" ".join((tool.__doc__ or "").split()))
+
+    server.add_prompt(Prompt.from_function(references_prompt, name="find_references",
+                                           description="Find references for this draft"))
+    server.add_prompt(Prompt.from_function(over_time_prompt, name="said_over_time",
+                                           description="What have I said about X over time"))
 
     @server.resource("backlist://doc/{id}", name="document", mime_type="text/markdown",
                      description="One archive document as Markdown, with its citation.")

@@ -193,9 +193,17 @@ class Ingestor:
 
     # --- links, embeddings, reindex --------------------------------------------------------
     def relink(self) -> None:
+        """Link copies to their canonical piece, then rebuild the citation graph (which pieces
+        link to or name which earlier pieces) over the canonical ones."""
+        from backlist.index.citations import citation_graph
+
         docs = self.store.list_documents(DocFilter(include_drafts=True))
         duplicate_of, urls = link_copies(docs)
         self.store.set_copies(duplicate_of, urls)
+        for d in docs:
+            d.duplicate_of = duplicate_of.get(d.id)
+            d.url = d.url or urls.get(d.id)
+        self.store.set_links(citation_graph(docs))
         self.store.set_meta("links_dirty", "0")
 
     def embed_pending(self, progress: Progress | None = None, batch: int = EMBED_BATCH) -> int:

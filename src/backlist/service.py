@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,20 +180,78 @@ class Library:
 
     # --- retrieval ------------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: str = "hybrid", flt: DocFilter | None = None,
-               per_doc: int = 3) -> Results:
+               per_doc: int = 3, explain: bool = False, min_score: float = 0.0,
+               sort: str = "relevance", recent: bool = False) -> Results:
+        """Documents for a query, best first. sort="date" orders the relevant ones newest first;
+        recent favours newer pieces among relevant ones ("my latest take on X"); explain says
+        per hit how keyword and meaning contributed and which words matched."""
         query = _need(query, "query", MAX_QUERY_CHARS)
         _check_k(k)
         flt = _check_filter(flt)
+        if sort not in ("relevance", "date"):
+            raise UsageError(f"sort {sort!r}: choose relevance or date")
         searcher = Searcher(self)
         mode, notes = self._usable_mode(searcher, _check_mode(mode))
-        return Results(searcher.search(query, k=k, mode=mode, flt=flt, per_doc=per_doc), notes)
+        pool = k * 3 if (recent or sort == "date" or min_score) else k
+        hits = [h for h in searcher.search(query, k=pool, mode=mode, flt=flt, per_doc=per_doc)
+                if h.score >= min_score]
+        if recent:
+            hits = favour_recent(hits)
+        if sort == "date":
+            hits = sorted(hits, key=lambda h: h.doc.date or "", reverse=True)
+        hits = hits[:k]
+        if explain:
+            for h in hits:
+                h.explain = explanation(h, query, mode)
+        return Results(hits, notes)
 
-    def related(self, draft: str, k: int = 10, flt: DocFilter | None = None) -> Results:
+    def related(self, draft: str, k: int = 10, flt: DocFilter | None = None,
+                exclude: Sequence[str] = (), not_cited: bool = False) -> Results:
+        """Past pieces for a draft: first the ones it cites (links, quoted titles, "my post on
+        …"), marked "cited in the draft", then the ones related by content, each with a reason.
+        not_cited leaves out the pieces the draft already cites."""
         draft = _need(draft, "draft", MAX_DRAFT_CHARS)
         _check_k(k)
+        flt = _check_filter(flt)
         searcher = Searcher(self)
         _, notes = self._usable_mode(searcher, "hybrid")
-        return Results(searcher.related(draft, k=k, flt=_check_filter(flt)), notes)
+        skip = {self.get(x).id for x in exclude}
+        cited = [r for r in self.references(draft) if r.doc_id not in skip]
+        allowed = self.store.filtered_ids(flt)
+        cited = [r for r in cited if r.doc_id in allowed]
+        hits = searcher.related(draft, k=k, flt=flt, exclude=skip | {r.doc_id for r in cited})
+        if not_cited or not cited:
+            return Results(hits, notes)
+        return Results((self._cited_hits(searcher, draft, cited) + hits)[:k], notes)
+
+    def references(self, text: str) -> list[Any]:
+        """The library's pieces a text links to or names (see index/citations.py)."""
+        from backlist.index.citations import find_references
+
+        docs = self.store.list_documents(DocFilter(include_duplicates=True))
+        canon = self.store.canonical_map()
+        out, seen = [], set()
+        for ref in find_references(text, docs):
+            ref.doc_id = canon.get(ref.doc_id, ref.doc_id)
+            if ref.doc_id not in seen:
+                seen.add(ref.doc_id)
+                out.append(ref)
+        return out
+
+    def _cited_hits(self, searcher: Searcher, draft: str, cited: builtins.list[Any]) -> builtins.list[Hit]:
+        """One hit per cited piece, in the draft's order, with its passages closest to the draft."""
+        found = {h.doc.id: h for h in searcher.related(
+            draft, k=len(cited), flt=DocFilter(ids=[r.doc_id for r in cited]))}
+        docs = self.store.get_documents([r.doc_id for r in cited])
+        out = []
+        for r in cited:
+            hit = found.get(r.doc_id) or Hit(docs[r.doc_id], 0.0) if r.doc_id in docs else None
+            if hit is None:
+                continue
+            hit.score = 1.0
+            hit.reason = f"cited in the draft ({r.how}: {r.evidence})"
+            out.append(hit)
+        return out
 
     def key_terms(self, text: str) -> builtins.list[str]:
         return Searcher(self).key_terms(text)
@@ -343,3 +402,35 @@ def _check_filter(flt: DocFilter | None) -> DocFilter:
     if flt.since and flt.until and flt.since > flt.until:
         raise UsageError(f"since ({flt.since}) is after until ({flt.until})")
     return flt
+
+
+RELEVANT_SHARE = 0.5  # with --recent, hits scoring at least half the best count as relevant
+
+
+def favour_recent(hits: builtins.list[Hit]) -> builtins.list[Hit]:
+    """The relevant hits (at least RELEVANT_SHARE of the best score) newest first, undated ones
+    after them by score, then the rest by score: "my latest take on X"."""
+    if not hits:
+        return hits
+    floor = RELEVANT_SHARE * max(h.score for h in hits)
+    relevant = [h for h in hits if h.score >= floor]
+    dated = sorted((h for h in relevant if h.doc.date), key=lambda h: h.doc.date or "", reverse=True)
+    undated = [h for h in relevant if not h.doc.date]
+    return dated + undated + [h for h in hits if h.score < floor]
+
+
+def explanation(hit: Hit, query: str, mode: str) -> str:
+    """How a hit scored: the keyword and semantic parts, the query words its passage holds,
+    and why that passage was shown."""
+    from backlist.index.search import KEYWORD_WEIGHT, terms
+
+    text = " ".join(p.text.lower() for p, _ in hit.passages[:1])
+    matched = [t for t in dict.fromkeys(terms(query)) if t in text]
+    if mode == "hybrid":
+        parts = (f"keyword {hit.keyword:.2f} x {KEYWORD_WEIGHT:g} + semantic {hit.semantic:.2f} x "
+                 f"{1 - KEYWORD_WEIGHT:g} = {hit.score:.3f}")
+    else:
+        parts = f"{mode} {hit.score:.3f}"
+    passage = (f"passage {hit.passages[0][0].idx} scored best ({hit.passages[0][1]:.2f})"
+               if hit.passages else "no passage")
+    return f"{parts}; matched: {', '.join(matched) or 'none (meaning only)'}; {passage}"

@@ -32,6 +32,7 @@ TITLE_RUN_MIN = 0.85  # stricter for an unquoted Title-Cased run
 MENTION_MIN = 0.8  # "my post on X" against a title or subtitle
 AMBIGUOUS_GAP = 0.03  # two different pieces this close to the best: resolve to nothing
 MIN_TITLE_WORDS = 3  # shorter titles need an exact quoted match
+VERBATIM_MIN_WORDS = 5  # a title this long counts written out in running text, in any case
 DISTINCTIVE_SLUG_WORDS = 3  # a slug this long is accepted on an unknown host
 _HOW_RANK = {"link": 3, "title": 2, "mention": 1}
 _UNUSABLE_TITLE_BASIS = {"opening sentence", "speaker names"}
@@ -79,6 +80,10 @@ class _Title:
     doc_id: str  # canonical id
     words: tuple[str, ...]
     from_slug: bool  # a title rebuilt from a URL slug: often cut short, so a prefix counts
+    wordset: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.wordset = frozenset(self.words)
 
 
 @dataclass
@@ -93,6 +98,8 @@ class _Target:
 # text helpers
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
@@ -126,8 +133,8 @@ def _contains(big: Sequence[str], small: Sequence[str]) -> int:
 # ---------------------------------------------------------------------------------------------
 # URLs
 
-_URL = re.compile(r"(?:https?://|\bwww\.)[^\s<>\"'`\])]+(?:\([^\s<>\"'()]*\)[^\s<>\"'`\])]*)?",
-                  re.IGNORECASE)
+_URL = re.compile(r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^\s<>\"'`\])]+"
+                  r"(?:\([^\s<>\"'()]*\)[^\s<>\"'`\])]*)?")
 _REL_HREF = re.compile(r"""href\s*=\s*["'](/[^"'\s]+)["']""", re.IGNORECASE)
 
 
@@ -227,8 +234,10 @@ class CitationIndex:
         self.titles = _Pool()
         self.subtitles = _Pool()
         self.guest_words: dict[str, set[str]] = {}
+        self.long_titles: list[_Title] = []
         for d in docs:
             self._add(d)
+        self.anchors = self._anchors()
         self.sister_hosts = {h.split(".")[0] + ".substack.com" for h in self.hosts if "." in h}
 
     def _add(self, d: Document) -> None:
@@ -258,11 +267,23 @@ class CitationIndex:
         if d.title and d.metadata.get("title_basis") not in _UNUSABLE_TITLE_BASIS:
             words = norm_words(d.title)
             if words:
-                self.titles.add(_Title(cid, words, d.metadata.get("title_basis") == "URL slug"))
+                title = _Title(cid, words, d.metadata.get("title_basis") == "URL slug")
+                self.titles.add(title)
+                if len(words) >= VERBATIM_MIN_WORDS:
+                    self.long_titles.append(title)
         if d.subtitle:
             words = norm_words(d.subtitle)
             if len(words) >= MIN_TITLE_WORDS:
                 self.subtitles.add(_Title(cid, words, False))
+
+    def _anchors(self) -> dict[str, list[tuple[int, _Title]]]:
+        """Each long title under its rarest word (and that word's place in the title)."""
+        out: dict[str, list[tuple[int, _Title]]] = {}
+        for t in self.long_titles:
+            j = min(range(len(t.words)), key=lambda i: (len(self.titles.postings[t.words[i]]),
+                                                         t.words[i] in _STOP, i))
+            out.setdefault(t.words[j], []).append((j, t))
+        return out
 
     def resolve(self, doc_id: str) -> str:
         return self.canon.get(doc_id, doc_id)
@@ -297,7 +318,10 @@ def _link_hits(index: CitationIndex, url: str, start: int, end: int) -> list[_Hi
 
 
 def _url_spans(text: str) -> list[tuple[str, int, int]]:
-    spans = []
+    spans: list[tuple[str, int, int]] = []
+    low = text.lower()
+    if "http" not in low and "www." not in low and "href" not in low:
+        return spans
     for m in _URL.finditer(text):
         url = m.group(0).rstrip(".,;:!?*_")
         spans.append((url, m.start(), m.start() + len(url)))
@@ -329,22 +353,29 @@ def metadata_urls(doc: Document) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # titles
 
-_QUOTES = [
-    re.compile(r"“([^”\n]{2,200})”"),
-    re.compile(r"‘([^’\n]{2,200})’(?!\w)"),
-    re.compile(r'"([^"\n]{2,200})"'),
-    re.compile(r"(?<![\w'’])'([^'\n]{2,200}?)'(?!\w)"),
-    re.compile(r"(?<![\w*])\*{1,2}([^*\n]{2,200}?)\*{1,2}(?![\w*])"),
-    re.compile(r"(?<![\w_])_([^_\n]{2,200}?)_(?![\w_])"),
+_QUOTES = [  # (pattern, characters that must not touch the opening mark)
+    (re.compile(r"“([^”\n]{2,200})”"), ""),
+    (re.compile(r"‘([^’\n]{2,200})’(?!\w)"), ""),
+    (re.compile(r'"([^"\n]{2,200})"'), ""),
+    (re.compile(r"'([^'\n]{2,200}?)'(?!\w)"), "'’"),
+    (re.compile(r"\*{1,2}([^*\n]{2,200}?)\*{1,2}(?![\w*])"), "*"),
+    (re.compile(r"_([^_\n]{2,200}?)_(?![\w_])"), "_"),
 ]
 _CAP = r"(?:[A-Z0-9][\w'’.\-]*\w|[A-Z0-9])"
-_RUN = re.compile(rf"(?<![\w'’]){_CAP}[:,]?(?:[ \t]+(?:(?:{_CONNECTORS})[ \t]+)*{_CAP}[:,]?)+")
+_RUN = re.compile(rf"{_CAP}[:,]?(?:[ \t]+(?:(?:{_CONNECTORS})[ \t]+)*{_CAP}[:,]?)+")
+
+
+def _word_start(text: str, pos: int, also: str = "") -> bool:
+    """True when nothing word-like (or one of also) sits just before pos."""
+    return pos == 0 or not (text[pos - 1].isalnum() or text[pos - 1] in "_" + also)
 
 
 def _quoted_spans(text: str) -> list[tuple[str, int, int]]:
     out = []
-    for pat in _QUOTES:
+    for pat, guard in _QUOTES:
         for m in pat.finditer(text):
+            if guard and not _word_start(text, m.start(), guard):
+                continue
             if len(m.group(1).split()) <= 25:
                 out.append((m.group(1), m.start(), m.end()))
     return out
@@ -360,18 +391,30 @@ def _best_title(index: CitationIndex, words: Sequence[str], quoted: bool) -> tup
     return _pick(scored, TITLE_QUOTED_MIN if quoted else TITLE_RUN_MIN)
 
 
-def _title_score(t: _Title, words: Sequence[str], quoted: bool) -> float:
-    if tuple(words) == t.words:
+def _title_score(t: _Title, words: Sequence[str], quoted: bool, floor: float = 0.0) -> float:
+    """Word-level similarity of words to a title (0 when a short title is not quoted exactly);
+    below floor the exact ratio is not computed."""
+    words = tuple(words)
+    if words == t.words:
         return 1.0 if quoted or len(t.words) >= MIN_TITLE_WORDS else 0.0
     if len(t.words) < MIN_TITLE_WORDS or len(words) < MIN_TITLE_WORDS:
         return 0.0
-    if t.from_slug and len(t.words) >= 4 and tuple(words[:len(t.words)]) == t.words:
+    if t.from_slug and len(t.words) >= 4 and words[:len(t.words)] == t.words:
         return 0.9  # a slug cut short: the title written out in full
+    if _bound(words, t.words) < floor:
+        return 0.0
     return _ratio(words, t.words)
 
 
+def _bound(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """An upper bound of _ratio(a, b): shared words, counted with multiplicity."""
+    shared = set(a).intersection(b)
+    common = sum(min(a.count(w), b.count(w)) for w in shared) if shared else 0
+    return 2.0 * common / (len(a) + len(b))
+
+
 def _pick(scored: dict[str, float], threshold: float) -> tuple[str, float] | None:
-    ranked = sorted(scored.items(), key=lambda kv: -kv[1])
+    ranked = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))
     if not ranked or ranked[0][1] < threshold:
         return None
     if len(ranked) > 1 and ranked[1][1] >= threshold and ranked[0][1] - ranked[1][1] < AMBIGUOUS_GAP:
@@ -380,21 +423,27 @@ def _pick(scored: dict[str, float], threshold: float) -> tuple[str, float] | Non
 
 
 def _run_best(index: CitationIndex, words: tuple[str, ...]) -> tuple[str, float, int, int] | None:
-    """Best title inside a Title-Cased run: windows the length of each candidate title ±1."""
-    best: tuple[str, float, int, int] | None = None
+    """Best title inside a Title-Cased run: windows the length of each candidate title ±1.
+    Returns (doc id, score, first word, end word) of the window."""
+    scored: dict[str, tuple[float, int, int]] = {}
+    present = set(words)
     for t in index.titles.candidates(words, rarest=3):
         n = len(t.words)
-        if n < MIN_TITLE_WORDS:
-            continue
-        for size in (n, n - 1, n + 1, len(words)):
+        shared = len(t.wordset & present)
+        if n < MIN_TITLE_WORDS or 2.0 * shared / (shared + n) < TITLE_RUN_MIN:
+            continue  # no window of the run can share enough words with this title
+        for size in sorted({n, n - 1, n + 1, len(words)}):
             for lo in range(0, max(0, len(words) - size) + 1):
-                window = words[lo:lo + size]
-                if len(window) < MIN_TITLE_WORDS:
-                    continue
-                score = _title_score(t, window, quoted=False)
-                if score >= TITLE_RUN_MIN and (best is None or score > best[1]):
-                    best = (t.doc_id, score, lo, lo + len(window))
-    return best
+                score = _title_score(t, words[lo:lo + size], quoted=False, floor=TITLE_RUN_MIN)
+                if score > scored.get(t.doc_id, (0.0, 0, 0))[0]:
+                    scored[t.doc_id] = (score, lo, min(lo + size, len(words)))
+    found = _pick({tid: v[0] for tid, v in scored.items()}, TITLE_RUN_MIN)
+    return (found[0], found[1], scored[found[0]][1], scored[found[0]][2]) if found else None
+
+
+def _word_spans(text: str) -> list[tuple[int, int]]:
+    """Character span of each word norm_words(text) returns (close enough for evidence)."""
+    return [m.span() for m in _TOKEN.finditer(text)]
 
 
 def _titles(index: CitationIndex, text: str, masked: list[tuple[int, int]]) -> list[_Hit]:
@@ -406,16 +455,60 @@ def _titles(index: CitationIndex, text: str, masked: list[tuple[int, int]]) -> l
         if found:
             hits.append(_Hit(found[0], "title", text[start:end], start, end, found[1]))
     for m in _RUN.finditer(text):
-        if _inside(m.start(), masked):
+        if not _word_start(text, m.start(), "'’") or _inside(m.start(), masked):
             continue
         words = norm_words(m.group(0))
         if len(words) < MIN_TITLE_WORDS:
             continue
         found_run = _run_best(index, words)
         if found_run:
-            hits.append(_Hit(found_run[0], "title", m.group(0).strip(" :,"), m.start(), m.end(),
-                             found_run[1]))
+            start, end = m.start(), m.end()
+            spans = _word_spans(m.group(0))
+            if len(spans) == len(words):
+                start, end = m.start() + spans[found_run[2]][0], m.start() + spans[found_run[3] - 1][1]
+            hits.append(_Hit(found_run[0], "title", text[start:end], start, end, found_run[1]))
     return hits
+
+
+_TOKEN = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*")
+_INNER = re.compile(r"(?<=\w)['’.](?=\w)")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _verbatim_titles(index: CitationIndex, text: str, masked: list[tuple[int, int]]) -> list[_Hit]:
+    """Long titles written out word for word in running text, whatever the case (a list of
+    past posts, "see The rise of reasoning machines")."""
+    low = _lower(text)
+    words = _WORD.findall(_INNER.sub("", low if low.isascii() else _fold(low)))
+    found: list[tuple[int, _Title]] = []
+    for anchor in index.anchors.keys() & set(words):
+        at = -1
+        while True:
+            try:
+                at = words.index(anchor, at + 1)
+            except ValueError:
+                break
+            for j, t in index.anchors[anchor]:
+                if at >= j and tuple(words[at - j:at - j + len(t.words)]) == t.words:
+                    found.append((at - j, t))
+    return _verbatim_hits(text, low, found, len(words), masked) if found else []
+
+
+def _verbatim_hits(text: str, low: str, found: list[tuple[int, _Title]], count: int,
+                   masked: list[tuple[int, int]]) -> list[_Hit]:
+    spans = [m.span() for m in _TOKEN.finditer(low)]
+    hits: list[_Hit] = []
+    for i, t in found:
+        start, end = spans[i][0], spans[i + len(t.words) - 1][1]
+        if len(spans) != count:  # folding changed the word count: name the title, not the span
+            start, end = 0, 0
+        if not _inside(start, masked):
+            hits.append(_Hit(t.doc_id, "title", text[start:end] or " ".join(t.words), start, end, 0.95))
+    return hits
+
+
+def _token_word(token: str) -> str:
+    return "".join(norm_words(token))
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
@@ -423,35 +516,50 @@ def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# mentions: "my post on X", "as I wrote in X", "my interview with NAME", "last year's review"
+# mentions: "my post on X", "as I wrote in X", "my interview with NAME", "last year's review".
+# Triggers are searched in the lower-cased text (same offsets), names in the original.
 
-_I = r"\bI"
 _ADJ = r"(?:(?:recent|last|previous|earlier|old|older|first|original|long|short|latest|own)\s+)*"
 _NOUN = r"(?:post|piece|article|essay|newsletter|column|write-?up|review|roundup|episode|thread)s?"
 _POST_TRIGGERS = [
-    re.compile(rf"(?i:\b(?:my|our)\s+{_ADJ}{_NOUN})(?P<tail>[^.;!?\n(]{{0,160}})"),
-    re.compile(rf"(?i:\bas\s+){_I}(?i:\s+(?:wrote|argued|said|explained|discussed|covered|noted|predicted"
-               r"|mentioned|described)\s+(?:in|on|about)\b)(?P<tail>[^.;!?\n(]{0,160})"),
-    re.compile(rf"{_I}(?i:(?:['’]ve|\s+have)?\s+(?:wrote|written|posted|blogged)\s+(?:about|on)\b)"
-               r"(?P<tail>[^.;!?\n(]{0,160})"),
+    re.compile(rf"(?:my|our)\s+{_ADJ}{_NOUN}\b"),
+    re.compile(r"as\s+i\s+(?:wrote|argued|said|explained|discussed|covered|noted|predicted|mentioned"
+               r"|described)\s+(?:in|on|about)\b"),
+    re.compile(r"i(?:['’]ve|\s+have)?\s+(?:wrote|written|posted|blogged)\s+(?:about|on)\b"),
 ]
-_NAME = r"(?P<name>[A-Z][\w'’\-]+(?:[ \t]+(?:de |van |von |da |del |la )?[A-Z][\w'’\-]+){0,3})"
+_TAIL = re.compile(r"[^.;!?\n(]{0,160}")
 _PERSON_TRIGGERS = [
-    re.compile(rf"(?i:\b(?:my|our)\s+{_ADJ}(?:interview|conversation|chat|episode|podcast|talk)s?\s+"
-               rf"(?:with|featuring)\s+){_NAME}"),
-    re.compile(rf"(?i:\b(?:when\s+)?){_I}(?i:\s+(?:talked|spoke|sat\s+down|chatted)\s+(?:to|with)\s+){_NAME}"),
-    re.compile(rf"{_I}(?i:\s+interviewed\s+){_NAME}"),
+    re.compile(rf"(?:my|our)\s+{_ADJ}(?:interview|conversation|chat|episode|podcast|talk)s?\s+"
+               r"(?:with|featuring)\s+"),
+    re.compile(r"i\s+(?:talked|spoke|sat\s+down|chatted)\s+(?:to|with)\s+"),
+    re.compile(r"i\s+interviewed\s+"),
 ]
-_REVIEW = re.compile(r"(?i:\blast\s+year['’]?s\s+(?P<noun>year[- ]in[- ]review|review|roundup|recap"
-                     r"|retrospective|predictions|wrap-?up))"
-                     r"|(?i:\b(?:my|our|the)\s+(?P<year>(?:19|20)\d\d)\s+(?P<noun2>year[- ]in[- ]review"
-                     r"|review|roundup|recap|retrospective|predictions|wrap-?up))")
+_NAME = re.compile(r"[A-Z][\w'’\-]+(?:[ \t]+(?:de |van |von |da |del |la )?[A-Z][\w'’\-]+){0,3}")
+_REVIEW_NOUN = r"(year[- ]in[- ]review|review|roundup|recap|retrospective|predictions|wrap-?up)\b"
+_REVIEW = [
+    re.compile(rf"last\s+year['’]?s\s+{_REVIEW_NOUN}"),
+    re.compile(rf"(?:my|our|the)\s+((?:19|20)\d\d)\s+{_REVIEW_NOUN}"),
+]
 _DATE_WORDS = {"from", "in", "of", "last", "this", "back", "earlier", "early", "late", "the", "year",
                "summer", "spring", "fall", "autumn", "winter", "month", "week", "ago", "months",
                "weeks", "years", "a", "few", "couple", "mid", *_MONTHS}
 _OBJECT_STOP = re.compile(r"\s*(?:,|—|–| - |\b(?:which|where|because|but|though|so\s+that)\b|\band\s+I\b)")
 _CONNECT = re.compile(r"^\s*(?:,\s*)?(?:(?:on|about|called|titled|named|entitled)\b\s*|[:,]\s*"
                       r"|(?=[“\"‘'*_]))", re.IGNORECASE)
+_OPEN_QUOTE = re.compile(r"[“\"‘'*_]{1,2}([^”\"’'*_\n]{2,150})([”\"’'*_]{1,2})")
+
+
+def _lower(text: str) -> str:
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _triggers(pat: re.Pattern[str], low: str) -> Iterable[re.Match[str]]:
+    for m in pat.finditer(low):
+        if _word_start(low, m.start()):
+            yield m
 
 
 @dataclass
@@ -484,14 +592,23 @@ def _window(words: list[str], ref: str | None) -> _When | None:
 
 
 def _month_year(month: int, ref: str | None) -> int | None:
+    """The year of the latest such month before the reference date ("last March")."""
     year = _ref_year(ref)
-    if year is None or not ref:
+    if year is None or not ref or len(ref) < 7:
         return None
     return year if month < int(ref[5:7]) else year - 1
 
 
-def _split_tail(tail: str, ref: str | None) -> tuple[str, int, _When | None] | None:
-    """(object text, its offset in tail, date window) after a trigger, or None."""
+@dataclass
+class _Object:
+    text: str
+    offset: int  # in the tail
+    when: _When | None
+    closing: int  # characters of a closing quote after the object
+
+
+def _split_tail(tail: str, ref: str | None) -> _Object | None:
+    """The object named after a trigger ("on X", ", X", "“X”"), past a date phrase, or None."""
     pos = 0
     words: list[str] = []
     for m in re.finditer(r"\S+", tail):
@@ -501,48 +618,53 @@ def _split_tail(tail: str, ref: str | None) -> tuple[str, int, _When | None] | N
         words.append(w)
         pos = m.end()
     when = _window(words, ref) if words else None
-    rest = tail[pos:]
-    conn = _CONNECT.match(rest)
+    conn = _CONNECT.match(tail[pos:])
     if conn is None:
         return None
     offset = pos + conn.end()
-    obj = rest[conn.end():]
-    quoted = re.match(r"[“\"‘'*_]{1,2}([^”\"’'*_\n]{2,150})[”\"’'*_]", obj)
+    obj = tail[offset:]
+    quoted = _OPEN_QUOTE.match(obj)
     if quoted:
-        return quoted.group(1), offset + 1, when
+        return _Object(quoted.group(1), offset + quoted.start(1), when, len(quoted.group(2)))
     cut = _OBJECT_STOP.search(obj)
     obj = obj[:cut.start()] if cut else obj
-    return obj.strip(), offset, when
+    return _Object(obj.rstrip(), offset, when, 0)
 
 
-def _mention_score(t: _Title, words: tuple[str, ...]) -> float:
-    best = 0.0
-    for k in range(len(words), 0, -1):  # the title usually opens the object: try its prefixes
+def _mention_score(t: _Title, words: tuple[str, ...]) -> tuple[float, int]:
+    """(score, how many of the object's words name the title): the title usually opens the
+    object, so its prefixes are tried; a prefix inside a longer title scores by coverage."""
+    best, best_k = 0.0, 0
+    for k in range(len(words), 0, -1):
         head = words[:k]
         if head == t.words:
-            return 1.0
+            return 1.0, k
         if len(_content(head)) < 2:
             continue
-        best = max(best, _ratio(head, t.words))
+        score = _ratio(head, t.words) if _bound(head, t.words) >= MENTION_MIN else 0.0
         at = _contains(t.words, head)
         if at >= 0:
-            best = max(best, 0.8 + 0.15 * len(head) / len(t.words) - (0.05 if at else 0.0))
-    return best
+            score = max(score, 0.8 + 0.15 * len(head) / len(t.words) - (0.05 if at else 0.0))
+        if score > best:
+            best, best_k = score, k
+    return best, best_k
 
 
 def _resolve_object(index: CitationIndex, words: tuple[str, ...], when: _When | None,
-                    source: str | None) -> tuple[str, float] | None:
+                    source: str | None) -> tuple[str, float, int] | None:
+    words = words[:15]
     if not words:
         return None
-    scored: dict[str, float] = {}
+    scored: dict[str, tuple[float, int]] = {}
     for pool, weight in ((index.titles, 1.0), (index.subtitles, 0.95)):
         for t in pool.candidates(words[:8], rarest=3):
             if not _allowed(index, t.doc_id, when, source, own=True):
                 continue
-            score = weight * _mention_score(t, words[:15])
-            if score > scored.get(t.doc_id, 0.0):
-                scored[t.doc_id] = score
-    return _pick(scored, MENTION_MIN)
+            score, k = _mention_score(t, words)
+            if weight * score > scored.get(t.doc_id, (0.0, 0))[0]:
+                scored[t.doc_id] = (weight * score, k)
+    found = _pick({tid: v[0] for tid, v in scored.items()}, MENTION_MIN)
+    return (found[0], found[1], scored[found[0]][1]) if found else None
 
 
 def _allowed(index: CitationIndex, doc_id: str, when: _When | None, source: str | None,
@@ -555,96 +677,110 @@ def _allowed(index: CitationIndex, doc_id: str, when: _When | None, source: str 
     return True
 
 
-def _post_mentions(index: CitationIndex, text: str, source: str | None, ref: str | None) -> list[_Hit]:
+def _end_of_words(text: str, k: int) -> int:
+    """Offset just past the k-th normalized word of text."""
+    spans = _word_spans(text)
+    return spans[k - 1][1] if 0 < k <= len(spans) else len(text.rstrip())
+
+
+def _post_mentions(index: CitationIndex, text: str, low: str, source: str | None,
+                   ref: str | None) -> list[_Hit]:
     hits: list[_Hit] = []
     for pat in _POST_TRIGGERS:
-        for m in pat.finditer(text):
-            split = _split_tail(m.group("tail"), ref)
-            if split is None:
+        for m in _triggers(pat, low):
+            tail = _TAIL.match(text, m.end())
+            obj = _split_tail(tail.group(0), ref) if tail else None
+            if obj is None:
                 continue
-            obj, offset, when = split
-            found = _resolve_object(index, norm_words(obj), when, source)
+            found = _resolve_object(index, norm_words(obj.text), obj.when, source)
             if found:
-                end = m.start("tail") + offset + len(obj)
-                hits.append(_Hit(found[0], "mention", text[m.start():end].strip(), m.start(), end,
-                                 found[1]))
+                full = found[2] >= len(norm_words(obj.text))
+                length = len(obj.text) + obj.closing if full else _end_of_words(obj.text, found[2])
+                end = m.end() + obj.offset + length
+                hits.append(_Hit(found[0], "mention", text[m.start():end], m.start(), end, found[1]))
     return hits
 
 
-def _person_mentions(index: CitationIndex, text: str, source: str | None) -> list[_Hit]:
+def _person_mentions(index: CitationIndex, text: str, low: str, source: str | None) -> list[_Hit]:
     hits: list[_Hit] = []
     for pat in _PERSON_TRIGGERS:
-        for m in pat.finditer(text):
-            found = _resolve_person(index, m.group("name"), source)
+        for m in _triggers(pat, low):
+            name = _NAME.match(text, m.end())
+            found = _resolve_person(index, name.group(0), source) if name else None
             if found:
-                hits.append(_Hit(found[0], "mention", found[2], m.start(), m.start("name") + found[3],
-                                 found[1]))
+                start = m.start() - 5 if low[max(0, m.start() - 5):m.start()] == "when " else m.start()
+                end = m.end() + found[2]
+                hits.append(_Hit(found[0], "mention", text[start:end], start, end, found[1]))
     return hits
 
 
-def _resolve_person(index: CitationIndex, name: str, source: str | None
-                    ) -> tuple[str, float, str, int] | None:
+def _resolve_person(index: CitationIndex, name: str, source: str | None) -> tuple[str, float, int] | None:
+    """(doc id, score, length of the name used): longest name first ("Ana Ruiz Recently")."""
     tokens = list(re.finditer(r"\S+", name))
-    for k in range(len(tokens), 0, -1):  # longest name first: "Ana Ruiz Recently" -> "Ana Ruiz"
+    for k in range(len(tokens), 0, -1):
         span = name[:tokens[k - 1].end()]
-        words = norm_words(span)
-        scored = {tid: s for tid, s in _guest_scores(index, words, source).items() if s > 0}
+        scored = _guest_scores(index, norm_words(span), source)
         best = _pick_person(index, scored)
         if best:
-            return best[0], best[1], span, len(span)
+            return best[0], best[1], len(span)
     return None
 
 
 def _guest_scores(index: CitationIndex, words: tuple[str, ...], source: str | None) -> dict[str, float]:
     scores: dict[str, float] = {}
-    for tid in sorted(set().union(*(index.guest_words.get(w, set()) for w in words))):
+    ids: set[str] = set().union(*(index.guest_words.get(w, set()) for w in words))
+    for tid in sorted(ids):
         if tid == source:
             continue
         for guest in index.targets[tid].guests:
             if words == guest:
                 scores[tid] = 1.0
-            elif len(words) == 1 and words[0] in (guest[0], guest[-1]):
+            elif len(words) == 1 and guest and words[0] in (guest[0], guest[-1]):
                 scores[tid] = max(scores.get(tid, 0.0), 0.85)
     return scores
 
 
 def _pick_person(index: CitationIndex, scored: dict[str, float]) -> tuple[str, float] | None:
+    """The best guest match; a first or last name alone must fit one piece only. Several
+    interviews with the same guest: the latest dated one."""
     if not scored:
         return None
     top = max(scored.values())
     best = [tid for tid, s in scored.items() if s == top]
     if top < 1.0 and len(best) > 1:
-        return None  # a first name alone that fits several guests
+        return None
     best.sort(key=lambda tid: (index.targets[tid].date or "", tid), reverse=True)
     return best[0], top
 
 
-def _review_mentions(index: CitationIndex, text: str, source: str | None, ref: str | None) -> list[_Hit]:
+def _review_mentions(index: CitationIndex, text: str, low: str, source: str | None,
+                     ref: str | None) -> list[_Hit]:
     hits: list[_Hit] = []
-    for m in _REVIEW.finditer(text):
-        year = int(m.group("year")) if m.group("year") else None
-        if year is None:
-            ref_year = _ref_year(ref)
-            if ref_year is None:
-                continue
-            year = ref_year - 1
-        noun = norm_words(m.group("noun") or m.group("noun2"))
-        found = _resolve_review(index, year, noun[-1], source)
-        if found:
-            hits.append(_Hit(found, "mention", m.group(0), m.start(), m.end(), 0.9))
+    for pat in _REVIEW:
+        for m in _triggers(pat, low):
+            if m.lastindex == 2:
+                year: int | None = int(m.group(1))
+            else:
+                ref_year = _ref_year(ref)
+                year = ref_year - 1 if ref_year else None
+            noun = norm_words(m.group(m.lastindex or 1))[-1]
+            found = _resolve_review(index, year, noun, source) if year else None
+            if found:
+                hits.append(_Hit(found, "mention", text[m.start():m.end()], m.start(), m.end(), 0.9))
     return hits
 
 
 def _resolve_review(index: CitationIndex, year: int, noun: str, source: str | None) -> str | None:
+    """The writer's one piece titled with the noun ("review") from that year (by date, or by the
+    year in the title when undated)."""
     found: set[str] = set()
-    for t in index.titles.entries:
+    for t in index.titles.candidates((noun,), rarest=1):
         target = index.targets.get(t.doc_id)
         if target is None or t.doc_id == source or not target.own or noun not in t.words:
             continue
-        dated = target.date and target.date[:4] == str(year)
-        if dated or (not target.date and str(year) in t.words):
+        if (target.date or "")[:4] == str(year) or (not target.date and str(year) in t.words):
             found.add(t.doc_id)
-    return next(iter(found)) if len(found) == 1 else None
+    return found.pop() if len(found) == 1 else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -659,11 +795,12 @@ def references(index: CitationIndex, text: str, self_id: str | None = None, date
     link_hits, url_spans = _links(index, text)
     for url in extra_urls:
         link_hits.extend(_link_hits(index, url, -1, -1))
-    hits = link_hits + _titles(index, text, url_spans)
+    hits = link_hits + _titles(index, text, url_spans) + _verbatim_titles(index, text, url_spans)
     if mentions:
-        hits += _post_mentions(index, text, source, date)
-        hits += _person_mentions(index, text, source)
-        hits += _review_mentions(index, text, source, date)
+        low = _lower(text)
+        hits += _post_mentions(index, text, low, source, date)
+        hits += _person_mentions(index, text, low, source)
+        hits += _review_mentions(index, text, low, source, date)
     return _best_per_doc(index, hits, source)
 
 

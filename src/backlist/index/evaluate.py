@@ -11,6 +11,20 @@ from backlist.ingest.base import slug_of_url
 from backlist.store.base import DocFilter
 
 
+def load_split(paths: list[Path], split: str, splits_file: Path | None = None) -> list[dict[str, Any]]:
+    """The queries of several files that a splits file (eval/splits.json: {"tune": [...],
+    "heldout": [...]}, entries "FILE#LINE") puts in one part."""
+    splits_file = splits_file or paths[0].with_name("splits.json")
+    try:
+        parts = json.loads(splits_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{splits_file}: cannot read the splits ({exc})") from exc
+    if split not in parts:
+        raise ValueError(f"{splits_file}: no part named {split!r} (has {', '.join(parts)})")
+    wanted = set(parts[split])
+    return [q for p in paths for q in load_queries(p) if q["key"] in wanted]
+
+
 def load_queries(path: Path) -> list[dict[str, Any]]:
     out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -22,6 +36,7 @@ def load_queries(path: Path) -> list[dict[str, Any]]:
             raise ValueError(f"{path}: line {n}: not JSON ({exc.msg})") from exc
         if not isinstance(row, dict) or not row.get("q") or not row.get("relevant"):
             raise ValueError(f"{path}: line {n}: needs \"q\" and a non-empty \"relevant\" list")
+        row["key"] = f"{path.name}#{n}"
         out.append(row)
     return out
 
@@ -53,6 +68,7 @@ def evaluate(library, queries: list[dict[str, Any]], modes=("keyword", "semantic
     for mode in modes:
         sums = {"recall@1": 0.0, "recall@5": 0.0, "recall@10": 0.0, "mrr": 0.0, "ndcg@10": 0.0}
         misses = []
+        ranks: dict[str, int | None] = {}
         for q in queries:
             relevant = {names[str(r).lower()] for r in q["relevant"]}
             ranked = [h.doc.id for h in searcher.search(q["q"], k=k, mode=mode, per_doc=1)]
@@ -65,6 +81,8 @@ def evaluate(library, queries: list[dict[str, Any]], modes=("keyword", "semantic
             sums["ndcg@10"] += dcg / ideal
             if first is None or first >= 5:
                 misses.append(q["q"])
+            ranks[q.get("key") or q["q"]] = None if first is None else first + 1
         report["modes"][mode] = {key: round(v / len(queries), 4) for key, v in sums.items()}
         report["modes"][mode]["missed_top5"] = misses
+        report["modes"][mode]["ranks"] = ranks
     return report

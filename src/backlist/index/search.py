@@ -1,12 +1,15 @@
 """Keyword (FTS5/BM25), semantic (sqlite-vec) and hybrid retrieval, ranked per document.
 
-Hybrid is a weighted sum of per-document scores, each list normalised by its best score, with
-the keyword side weighted higher: on a writer's own archive the exact words they used are the
-strongest evidence, and embeddings add the paraphrases BM25 cannot see. Measured in `eval`.
+Hybrid is an equal-weight sum of per-document scores (keyword normalised by its best score,
+semantic min-max), less a small length prior: a document scores by its best passage, and one with
+80 passages has 80 draws at a high cosine, so each document pays LENGTH_PRIOR * ln(passages).
+Weights and prior were chosen on the tune split of eval/ (eval/tune_fusion.py), not the held-out
+one; eval/README.md has the figures.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,7 +21,8 @@ from backlist.model import Document, Passage
 from backlist.store.base import DocFilter, KeywordQuery, PassageHit
 
 MODES = ("hybrid", "keyword", "semantic")
-KEYWORD_WEIGHT = 0.6
+KEYWORD_WEIGHT = 0.5
+LENGTH_PRIOR = 0.05
 CANDIDATES = 300
 COMMON_SHARE = 0.5  # a word in more than half the passages is left out of the keyword query
 MAX_KEYWORD_ROWS = 20_000
@@ -124,9 +128,11 @@ class Searcher:
         flt = flt or DocFilter()
         allowed = self.store.filtered_ids(DocFilter(
             kinds=flt.kinds, since=flt.since, until=flt.until, include_drafts=flt.include_drafts,
-            include_duplicates=True, speaker=flt.speaker, entity=flt.entity))
+            include_duplicates=True, speaker=flt.speaker, entity=flt.entity, ids=flt.ids,
+            topic=flt.topic, author=flt.author))
         canon = self._canonical_map()
-        narrowed = flt.kinds or flt.since or flt.until or flt.speaker or flt.entity
+        narrowed = flt.kinds or flt.since or flt.until or flt.speaker or flt.entity or flt.ids \
+            or flt.topic or flt.author
         n = CANDIDATES * 4 if narrowed else CANDIDATES
         kw = self._keyword(keyword_query or query, n) if mode != "semantic" else []
         sem = self._semantic(semantic_texts or [query], n) if mode != "keyword" else []
@@ -141,6 +147,7 @@ class Searcher:
         sem_hi = max(sem_vals, default=1.0)
         sem_lo = min(sem_vals, default=0.0) if len(sem_vals) > 1 else 0.0
         scores: dict[str, tuple[float, float, float]] = {}
+        lengths = self.store.passage_counts(set(kw_doc) | set(sem_doc)) if mode == "hybrid" else {}
         for doc_id in set(kw_doc) | set(sem_doc):
             k_s = kw_doc.get(doc_id, (0.0, []))[0] / kw_max
             s_raw = sem_doc.get(doc_id, (None, []))[0]
@@ -150,7 +157,8 @@ class Searcher:
             elif mode == "semantic":
                 total = s_raw or 0.0
             else:
-                total = KEYWORD_WEIGHT * k_s + (1 - KEYWORD_WEIGHT) * s_s
+                total = KEYWORD_WEIGHT * k_s + (1 - KEYWORD_WEIGHT) * s_s \
+                    - LENGTH_PRIOR * math.log(max(1, lengths.get(doc_id, 1)))
             scores[doc_id] = (total, k_s, s_s)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1][0])[:k]
         best = {doc_id: self._merged_passages(doc_id, kw_doc, sem_doc, mode)[:per_doc * 2]
@@ -223,13 +231,14 @@ class Searcher:
             scored.append((tf * np.log(1 + total_docs / df), term))
         return [t for _, t in sorted(scored, reverse=True)[:n]]
 
-    def related(self, draft: str, k: int = 10, flt: DocFilter | None = None) -> list[Hit]:
+    def related(self, draft: str, k: int = 10, flt: DocFilter | None = None,
+                exclude: set[str] | None = None) -> list[Hit]:
         from backlist.index.chunking import chunk
 
         key = self.key_terms(draft)
         draft_doc = Document(id="draft", kind="note", source="draft", position="", text=draft)
         pieces = [p.text for p in chunk(draft_doc)][:16] or [draft]
-        exclude = self._same_as(draft)
+        exclude = self._same_as(draft) | (exclude or set())
         hits = self.search(" ".join(key) or draft[:500], k=k, flt=flt,
                            keyword_query=" ".join(key) or None, semantic_texts=pieces,
                            exclude=exclude)

@@ -20,6 +20,8 @@ class DocFilter:
     speaker: str | None = None
     entity: str | None = None  # documents that mention this entity (or a member of its family)
     ids: Sequence[str] | None = None
+    topic: str | None = None  # documents tagged with this topic
+    author: str | None = None  # documents by this writer (one of their authors)
 
 
 @dataclass
@@ -94,6 +96,10 @@ class Store(ABC):
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]: ...
     @abstractmethod
     def doc_passages(self, doc_id: str) -> list[Passage]: ...
+    def passage_counts(self, doc_ids: Iterable[str]) -> dict[str, int]:
+        """How many passages each document has (stores override this with one query)."""
+        return {d: len(self.doc_passages(d)) for d in doc_ids}
+
     @abstractmethod
     def unembedded(self, limit: int) -> list[tuple[int, str, str | None]]: ...
     @abstractmethod

@@ -26,7 +26,9 @@ Progress = Callable[[str, int, int], None]
 
 
 def copy_library(src: Store, dst: Store, progress: Progress | None = None) -> dict[str, int]:
-    """Copy everything in src into dst (which should be empty) and verify; returns the counts."""
+    """Copy everything in src into dst (which must be empty) and verify; returns the counts."""
+    if dst.stats()["documents"] or dst.passage_count():
+        raise BacklistError("the destination library is not empty: copy into a new one")
     meta = _meta_items(src)
     if meta.get("embed_model") and meta.get("embed_dim"):
         dst.ensure_vectors(int(meta["embed_dim"]), meta["embed_model"])
@@ -82,12 +84,13 @@ def _own_url(doc: Document) -> str | None:
 
 def _copy_vectors(src: Store, dst: Store) -> int:
     total = 0
-    for batch in _export_vectors(src):
-        total += _import_vectors(dst, batch)
+    for batch in read_vectors(src):
+        total += write_vectors(dst, batch)
     return total
 
 
-def _export_vectors(src: Store) -> Iterator[list[tuple[str, int, bytes]]]:
+def read_vectors(src: Store) -> Iterator[list[tuple[str, int, bytes]]]:
+    """Stored vectors as batches of (doc id, passage idx, float32 blob)."""
     export = getattr(src, "export_vectors", None)
     if export is not None:
         yield from export(VECTOR_BATCH)
@@ -108,7 +111,8 @@ def _export_vectors(src: Store) -> Iterator[list[tuple[str, int, bytes]]]:
         yield [(r[1], r[2], bytes(r[3])) for r in rows]
 
 
-def _import_vectors(dst: Store, rows: list[tuple[str, int, bytes]]) -> int:
+def write_vectors(dst: Store, rows: list[tuple[str, int, bytes]]) -> int:
+    """Store vectors for passages named by (doc id, idx); returns how many matched."""
     importer = getattr(dst, "import_vectors", None)
     if importer is not None:
         return int(importer(rows))

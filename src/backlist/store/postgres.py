@@ -2,8 +2,8 @@
 
 Several processes (ingests, MCP and web servers, one per writer) share one library database.
 Same semantics as SQLiteStore; the schema is in postgres_schema.py. Design notes:
-- One connection per thread (servers answer from worker threads), in autocommit mode: each
-  write is one explicit transaction, every read one statement.
+- A small pool of connections (POOL_SIZE) in autocommit mode: each store call borrows one
+  (servers answer from worker threads); each write is one explicit transaction.
 - A lost connection (server restart, network) is dropped; reads are retried once on a fresh
   connection, writes fail with a BacklistError (their transaction was rolled back) and the next
   call reconnects.
@@ -19,12 +19,14 @@ import datetime as dt
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numpy as np
 import psycopg
 from pgvector import Vector
 from pgvector.psycopg import register_vector
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -37,6 +39,8 @@ from backlist.store.sqlite import passage_hash
 EF_SEARCH = 100  # HNSW candidate list: recall@10 measured in benchmarks/pg_bench.py
 EXACT_BELOW = 20_000  # embedded passages; below this an exact scan is as fast as HNSW and exact
 CONNECT_TIMEOUT = 10
+POOL_SIZE = 8  # connections per store, whatever the number of threads
+POOL_TIMEOUT = 60.0
 T = TypeVar("T")
 
 _DOC_COLS = ("id, kind, source, position, title, subtitle, date, url, authors, speakers, audience, "
@@ -56,18 +60,21 @@ def _now() -> str:
 
 
 def _db_call(retry: bool) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Turn driver errors into BacklistErrors; on a lost connection drop it (the next call
-    reconnects) and, for reads, try once more on a fresh connection."""
+    """Run a store method on a pooled connection (nested calls share it) and turn driver errors
+    into BacklistErrors. A lost connection is thrown away with the idle ones (after a server
+    restart they are all dead); a read is then tried once more on a fresh connection."""
 
     def wrap(fn: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(fn)
         def call(self: PostgresStore, *args: Any, **kwargs: Any) -> T:
+            if getattr(self._local, "conn", None) is not None:  # inside another store call
+                return fn(self, *args, **kwargs)
             attempts = 2 if retry else 1
             for attempt in range(attempts):
                 try:
-                    return fn(self, *args, **kwargs)
+                    with self._checked_out():
+                        return fn(self, *args, **kwargs)
                 except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-                    self._drop_connection()
                     if attempt + 1 < attempts:
                         continue
                     raise BacklistError(f"PostgreSQL: lost the connection to the library database "
@@ -79,6 +86,52 @@ def _db_call(retry: bool) -> Callable[[Callable[..., T]], Callable[..., T]]:
         return call
 
     return wrap
+
+
+class _Pool:
+    """At most `size` connections, shared by any number of threads: a thread holds one only for
+    the length of one store call, so threads that come and go (servers, benchmarks) cannot
+    exhaust the server's connection slots."""
+
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]], size: int) -> None:
+        self._connect = connect
+        self._free = threading.BoundedSemaphore(size)
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> psycopg.Connection[Any]:
+        if not self._free.acquire(timeout=POOL_TIMEOUT):
+            raise BacklistError(f"PostgreSQL: no free connection after {POOL_TIMEOUT:.0f} s")
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None or conn.closed:
+            try:
+                conn = self._connect()
+            except BaseException:
+                self._free.release()
+                raise
+        return conn
+
+    def put(self, conn: psycopg.Connection[Any], broken: bool) -> None:
+        try:
+            if broken or conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.close()
+                if broken:
+                    self.clear()
+            else:
+                with self._lock:
+                    self._idle.append(conn)
+        finally:
+            self._free.release()
+
+    def clear(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            try:
+                conn.close()
+            except psycopg.Error:
+                pass
 
 
 def _first_line(exc: BaseException) -> str:
@@ -97,12 +150,11 @@ def _blob(value: Any) -> bytes:
 class PostgresStore(Store):
     """A library in one PostgreSQL database (dsn: a postgresql:// URL or a libpq string)."""
 
-    def __init__(self, dsn: str, read_only: bool = False) -> None:
+    def __init__(self, dsn: str, read_only: bool = False, pool_size: int = POOL_SIZE) -> None:
         self.dsn = dsn
         self.read_only = read_only
         self._local = threading.local()
-        self._conns: list[psycopg.Connection[Any]] = []
-        self._lock = threading.Lock()
+        self._pool = _Pool(self._connect, pool_size)
         try:
             self._prepare()
         except psycopg.Error as exc:
@@ -126,30 +178,37 @@ class PostgresStore(Store):
                                     "(run `backlist ingest` first)")
             if version < ps.SCHEMA_VERSION:
                 ps.apply_migrations(conn)
-        self.db  # noqa: B018 - open now, so errors surface here
+        self._pool.put(self._pool.get(), broken=False)  # open one now, so errors surface here
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        conn = self._open(self.read_only)
+        register_vector(conn)
+        return conn
+
+    @contextmanager
+    def _checked_out(self) -> Iterator[psycopg.Connection[Any]]:
+        conn = self._pool.get()
+        self._local.conn = conn
+        broken = True
+        try:
+            yield conn
+            broken = False
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            raise
+        except BaseException:
+            broken = False
+            raise
+        finally:
+            self._local.conn = None
+            self._pool.put(conn, broken)
 
     @property
     def db(self) -> psycopg.Connection[Any]:
+        """The connection of the store call running in this thread."""
         conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
-            conn = self._open(self.read_only)
-            register_vector(conn)
-            self._local.conn = conn
-            with self._lock:
-                self._conns.append(conn)
+        if conn is None:
+            raise RuntimeError("PostgresStore.db is only there inside a store method")
         return conn
-
-    def _drop_connection(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
-            with self._lock:
-                if conn in self._conns:
-                    self._conns.remove(conn)
-            try:
-                conn.close()
-            except psycopg.Error:
-                pass
 
     def _rows(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         return self.db.execute(sql, params).fetchall()
@@ -524,19 +583,23 @@ class PostgresStore(Store):
         return ps.tsquery_text(self.db, query.terms, query.phrases, query.prefixes, query.require_all)
 
     @_db_call(retry=True)
-    def vector_search(self, vector: bytes, k: int) -> list[PassageHit]:
-        """Cosine similarity (1 - cosine distance), best first: exact below EXACT_BELOW embedded
-        passages, else the HNSW index (approximate; see benchmarks/pg_bench.py for recall)."""
-        exact = self._embedded_count() < EXACT_BELOW
+    def vector_search(self, vector: bytes, k: int, exact: bool | None = None,
+                      ef_search: int = EF_SEARCH) -> list[PassageHit]:
+        """Cosine similarity (1 - cosine distance), best first: exact below EXACT_BELOW
+        passages, else the HNSW index (approximate; see benchmarks/pg_bench.py for recall).
+        exact / ef_search force a method or a candidate list (for benchmarks)."""
+        if exact is None:
+            exact = self._embedded_count() < EXACT_BELOW
         q = _vec(vector)
+        sql = ("SELECT id, doc_id, 1 - (embedding <=> %s), speaker FROM passages "
+               "WHERE embedding IS NOT NULL ORDER BY embedding <=> %s{} LIMIT %s")
         with self.db.transaction():
-            if exact:
+            if exact:  # a scan and a top-k sort; ties go to the older passage, as in SQLite
                 self.db.execute("SET LOCAL enable_indexscan = off")
+                rows = self._rows(sql.format(", id"), (q, q, k))
             else:
-                self.db.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, min(int(k), 1000))}")
-            rows = self._rows("SELECT id, doc_id, 1 - (embedding <=> %s), speaker FROM passages "
-                              "WHERE embedding IS NOT NULL ORDER BY embedding <=> %s LIMIT %s",
-                              (q, q, k))
+                self.db.execute(f"SET LOCAL hnsw.ef_search = {max(int(ef_search), min(int(k), 1000))}")
+                rows = sorted(self._rows(sql.format(""), (q, q, k)), key=lambda r: (-r[2], r[0]))
         return [PassageHit(r[0], r[1], float(r[2]), i, r[3]) for i, r in enumerate(rows)]
 
     def _embedded_count(self) -> int:
@@ -695,14 +758,8 @@ class PostgresStore(Store):
         return "; ".join(problems) or "ok"
 
     def close(self) -> None:
-        with self._lock:
-            conns, self._conns = self._conns, []
-        for conn in conns:
-            try:
-                conn.close()
-            except psycopg.Error:
-                pass
-        self._local = threading.local()
+        """Close the idle connections (a call still running closes its own when it ends)."""
+        self._pool.clear()
 
 
 def _json_dumps(obj: Any) -> str:

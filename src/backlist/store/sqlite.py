@@ -306,6 +306,13 @@ class SQLiteStore(Store):
             clauses.append("EXISTS (SELECT 1 FROM entity_mentions e WHERE e.doc_id = d.id AND "
                            "(e.entity = ? COLLATE NOCASE OR e.parent = ? COLLATE NOCASE))")
             args += [flt.entity, flt.entity]
+        if flt.topic:
+            clauses.append("EXISTS (SELECT 1 FROM doc_topics t WHERE t.doc_id = d.id AND "
+                           "t.topic = ? COLLATE NOCASE)")
+            args.append(flt.topic)
+        if flt.author:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(d.authors) a WHERE a.value LIKE ?)")
+            args.append(f"%{flt.author}%")
         if flt.ids is not None:
             clauses.append(f"d.id IN ({','.join('?' * len(flt.ids))})")
             args += list(flt.ids)
@@ -374,6 +381,14 @@ class SQLiteStore(Store):
             f"SELECT * FROM passages WHERE id IN ({','.join('?' * len(ids))})", ids)
         return {r["id"]: Passage(r["doc_id"], r["idx"], r["text"], r["start"], r["end"],
                                  r["speaker"]) for r in rows}
+
+    def passage_counts(self, doc_ids: Iterable[str]) -> dict[str, int]:
+        ids = list(doc_ids)
+        if not ids:
+            return {}
+        rows = self.db.execute(f"SELECT doc_id, COUNT(*) FROM passages WHERE doc_id IN "
+                               f"({','.join('?' * len(ids))}) GROUP BY doc_id", ids)
+        return {r[0]: r[1] for r in rows}
 
     def doc_passages(self, doc_id: str) -> list[Passage]:
         return [Passage(r["doc_id"], r["idx"], r["text"], r["start"], r["end"], r["speaker"])

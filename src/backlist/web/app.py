@@ -16,15 +16,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jinja2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backlist.auth import COOKIE, require_token
-from backlist.errors import BacklistError, NotFoundError, UsageError
+from backlist.errors import BacklistError, NotFoundError
 from backlist.web.state import WebState
 
 HERE = Path(__file__).resolve().parent
@@ -43,8 +45,9 @@ SECURITY_HEADERS = [
 ]
 log = logging.getLogger("backlist.web")
 
-templates = Jinja2Templates(directory=str(HERE / "templates"), autoescape=True)
-templates.env.autoescape = True  # every template, whatever its file name
+# autoescape on for every template, whatever its file name: archive text is data
+templates = Jinja2Templates(env=jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True))
 
 
 def create_app(library_path: str | os.PathLike[str] | None = None, database: str | None = None,
@@ -80,7 +83,7 @@ def create_app(library_path: str | os.PathLike[str] | None = None, database: str
     app.include_router(api.router)
     app.include_router(pages.router)
     if mcp_app is not None:
-        app.add_route("/mcp", mcp_app, methods=None, include_in_schema=False)  # type: ignore[arg-type]
+        app.add_route("/mcp", _Asgi(mcp_app), include_in_schema=False)
     _errors(app)
     guarded: Any = _Guard(app, loopback=host in LOOPBACK, token=token)
     return require_token(guarded, token) if token else guarded
@@ -95,6 +98,17 @@ def _mcp(state: WebState, host: str, port: int, token: str | None) -> tuple[Any,
     return server, http_app(server, host, port, None if host in LOOPBACK else token)
 
 
+class _Asgi:
+    """An ASGI callable as an object, so the router passes requests (any method) through unchanged
+    instead of treating a plain function as a GET endpoint."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
 # --- errors ---------------------------------------------------------------------------------------
 def status_of(exc: BaseException) -> int:
     if isinstance(exc, NotFoundError):
@@ -106,8 +120,12 @@ def error_response(request: Request, status: int, message: str) -> Response:
     """One clear message: JSON for the API, a page for people; never a traceback."""
     if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"error": message}, status_code=status)
-    return templates.TemplateResponse(request, "error.html", {"status": status, "message": message},
-                                      status_code=status)
+    try:
+        return html(request, "error.html", {"status": status, "message": message}, status)
+    except Exception:  # the error page itself failed: say it plainly
+        log.exception("error page failed")
+        return HTMLResponse(f"<!doctype html><title>{status}</title><p>{escape(message)}</p>",
+                            status_code=status)
 
 
 def _errors(app: FastAPI) -> None:
@@ -146,9 +164,11 @@ class _Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        wants_html = not scope["path"].startswith(("/api/", "/mcp")) and \
+            "text/html" in headers.get("accept", "")
         refusal = self._refusal(scope, headers)
         if refusal:
-            return await _plain(send, *refusal)
+            return await _plain(send, *refusal, wants_html)
         started = False
 
         async def send_secured(message: dict) -> None:
@@ -174,7 +194,7 @@ class _Guard:
         except StarletteHTTPException as exc:
             if exc.status_code != 413 or started:
                 raise
-            await _plain(send, 413, _too_large())
+            await _plain(send, 413, _too_large(), wants_html)
 
     def _refusal(self, scope: dict, headers: dict[str, str]) -> tuple[int, str] | None:
         host = headers.get("host", "")
@@ -211,12 +231,20 @@ def _hostname(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-async def _plain(send: Any, status: int, message: str) -> None:
+async def _plain(send: Any, status: int, message: str, as_html: bool = False) -> None:
+    """A refusal before the app runs: JSON, or a small page for a browser."""
     import json
 
-    body = json.dumps({"error": message}).encode()
+    if as_html:
+        body = (f'<!doctype html><meta charset="utf-8"><title>{status}</title>'
+                f'<link rel="stylesheet" href="/static/app.css"><main><h1>Refused</h1>'
+                f'<p class="error">{escape(message)}</p><p><a href="/">Back to search</a></p></main>'
+                ).encode()
+    else:
+        body = json.dumps({"error": message}).encode()
+    kind = b"text/html; charset=utf-8" if as_html else b"application/json"
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
+                "headers": [(b"content-type", kind),
                             (b"content-length", str(len(body)).encode())] + SECURITY_HEADERS})
     await send({"type": "http.response.body", "body": body})
 
@@ -237,4 +265,4 @@ def serve(library_path: str | os.PathLike[str] | None = None, host: str = "127.0
 def html(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     """Render a page template with the common context."""
     return templates.TemplateResponse(request, name, {"nav": request.url.path, **context},
-                                      status_code=status)
+                                      status_code=status, headers={"cache-control": "no-store"})

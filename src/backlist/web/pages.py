@@ -163,11 +163,19 @@ def timeline_page(request: Request, q: Text = "", entity: Opt = None, kind: Opt 
 @router.get("/topics", response_class=HTMLResponse)
 def topics_page(request: Request, kind: Opt = None) -> Response:
     lib = lib_of(request)
-    topics = lib.topics()
+    topics = _topics(lib)
     years = sorted({y for t in topics for y in t["by_year"]})
     return html(request, "topics.html", {
         "topics": topics, "years": years, "entities": lib.entities(kind or None)[:200],
         "kind": kind or "", "entity_kinds": ("model", "org", "person", "paper")})
+
+
+def _topics(lib: Library) -> list[dict[str, Any]]:
+    """The taxonomy's counts, or none before `backlist topics suggest` has made one."""
+    try:
+        return lib.topics()
+    except BacklistError:
+        return []
 
 
 # --- performance ---------------------------------------------------------------------------------------
@@ -179,7 +187,7 @@ def performance_page(request: Request, by: Opt = None,
     metrics = sorted({m for d in lib.list(DocFilter(include_duplicates=False)) for m in d.metrics})
     ctx: dict[str, Any] = {"metrics": metrics, "by": by, "year": year or "", "topic": topic or "",
                            "top": [], "insights": None,
-                           "topics": [t["name"] for t in lib.topics()]}
+                           "topics": [t["name"] for t in _topics(lib)]}
     if not metrics:
         return html(request, "performance.html", ctx)
     by = by or ("views" if "views" in metrics else metrics[0])
@@ -274,6 +282,11 @@ def library_ingest(request: Request, paths: Annotated[str, Form(max_length=20_00
         raise UsageError(f"kind {kind!r}: choose from {', '.join(READER_KINDS)}")
     job = web(request).start_ingest(paths.splitlines(), kind or None)
     return RedirectResponse(f"/library?job={job.id}", status_code=303)
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return FileResponse(Path(__file__).parent / "static" / "favicon.svg", media_type="image/svg+xml")
 
 
 # --- API docs (the OpenAPI schema rendered here: nothing fetched from a CDN) ---------------------------

@@ -1,0 +1,471 @@
+"""The Store contract, run against BOTH backends with the same test functions: SQLiteStore in a
+temp folder and PostgresStore in a fresh database of a scratch PostgreSQL server (one per session).
+Then a whole Library (ingest, search, related, timeline, the CLI) on PostgreSQL against SQLite."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from backlist.errors import BacklistError
+from backlist.model import Document, Passage, Turn
+from backlist.service import Library
+from backlist.store.base import DocFilter, DocLink, KeywordQuery, Store
+from backlist.store.migrate import copy_library
+from backlist.store.pg_server import PgServer
+from backlist.store.postgres import PostgresStore
+from backlist.store.sqlite import SQLiteStore
+
+DIM = 8
+DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo-archive"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    server = PgServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path: Path, pg_server: PgServer) -> Iterator[Store]:
+    s: Store
+    if request.param == "sqlite":
+        s = SQLiteStore(tmp_path / "library.db")
+    else:
+        s = PostgresStore(pg_server.create_database())
+    yield s
+    s.close()
+
+
+def vec(*values: float) -> bytes:
+    v = np.zeros(DIM, np.float32)
+    v[: len(values)] = values
+    return (v / np.linalg.norm(v)).tobytes()
+
+
+def doc(doc_id: str, text: str, **kw) -> Document:
+    kw.setdefault("kind", "post")
+    kw.setdefault("source", "archive/posts.zip")
+    kw.setdefault("position", f"item {doc_id}")
+    return Document(id=doc_id, text=text, **kw)
+
+
+def passages_of(d: Document, speaker: str | None = None) -> list[Passage]:
+    out, start = [], 0
+    for i, part in enumerate(d.text.split("\n\n")):
+        out.append(Passage(d.id, i, part, start, start + len(part), speaker))
+        start += len(part) + 2
+    return out
+
+
+def put(store: Store, d: Document, speaker: str | None = None, entities=None) -> int:
+    return store.write_document(d, passages_of(d, speaker), entities)
+
+
+CORPUS = [
+    doc("garden", "The tomato plants grew wild this summer.\n\nGardening teaches patience.",
+        title="Notes from the Garden", date="2021-06-01", authors=["Ann Author"]),
+    doc("models", "Large language models are trained on text.\n\nEmbedding models map words.",
+        title="On Models", date="2023-02-10", authors=["Ben Writer"], kind="podcast",
+        speakers=["Nathan Lambert", "Guest Host"], source="feeds/pod.xml", position="item 3"),
+    doc("draft", "A draft about language and gardens.", title="Draft", date="2022-01-01",
+        is_draft=True, source="notes/draft.md", position=""),
+    doc("undated", "Writing every morning before the house wakes.", title="Morning pages",
+        source="notes/morning.md", position="line 12"),
+    doc("copy", "Large language models are trained on text.\n\nEmbedding models map words.",
+        title="On Models (repost)", date="2023-02-11", url="https://example.com/models"),
+]
+ENTITIES = {"models": [("GPT-4", "model", "OpenAI", 2, "mention"), ("OpenAI", "lab", None, 1, "mention")],
+            "garden": [("Claude", "model", "Anthropic", 1, "mention")]}
+
+
+def fill(store: Store) -> None:
+    for d in CORPUS:
+        put(store, d, "Nathan Lambert" if d.id == "models" else None, ENTITIES.get(d.id, []))
+
+
+def ids(docs) -> list[str]:
+    return [d.id for d in docs]
+
+
+# --- documents ----------------------------------------------------------------------------------
+def test_write_read_round_trip(store: Store) -> None:
+    d = doc("iv1", "Q: hello?\n\nA: hi there, welcome.", kind="interview", title="An interview",
+            subtitle="with someone", date="2020-05-05", url="https://x.test/iv1",
+            authors=["Ann Author", "Co Writer"], speakers=["Host", "Guest"], audience="public",
+            comments=["nice", "ünïcode ✓"], turns=[Turn("Host", "hello?", "00:01"), Turn("Guest", "hi")],
+            metadata={"format": "markdown", "tags": ["a", "b"], "n": 3}, metrics={"likes": 7, "opens": 1.5})
+    assert store.write_document(d, passages_of(d), [("Guest", "person", None, 1, "speaker")]) == 2
+    got = store.get_document("iv1")
+    assert got is not None
+    for field in ("kind", "source", "position", "text", "title", "subtitle", "date", "url", "authors",
+                  "speakers", "audience", "comments", "metadata", "is_draft", "duplicate_of"):
+        assert getattr(got, field) == getattr(d, field), field
+    assert got.turns == d.turns and got.metrics == {"likes": 7.0, "opens": 1.5}
+    assert store.doc_hash("iv1") == d.content_hash and store.doc_hash("nope") is None
+    assert store.get_documents(["iv1", "nope"])["iv1"].turns == []  # turns only when asked
+    assert store.get_documents(["iv1"], with_turns=True)["iv1"].turns == d.turns
+    assert store.get_documents([]) == {}
+    assert store.resolve_id("iv") == ["iv1"] and store.resolve_id("i%") == []
+    assert [p.text for p in store.doc_passages("iv1")] == ["Q: hello?", "A: hi there, welcome."]
+    assert store.get_document("nope") is None
+
+
+def test_rewrite_keeps_unchanged_passages_and_their_vectors(store: Store) -> None:
+    d = doc("a", "one fish\n\ntwo fish\n\nred fish", title="Fish")
+    assert put(store, d) == 3
+    store.ensure_vectors(DIM, "test-model")
+    store.save_embeddings([(pid, vec(1, i)) for i, (pid, _, _) in enumerate(store.unembedded(10))])
+    assert store.count_unembedded() == 0
+    before = {p.text: pid for pid, p in store.passages(r[0] for r in store.all_passages()).items()}
+    d2 = doc("a", "one fish\n\nblue fish\n\nred fish\n\nold fish", title="Fish, revisited", metrics={"x": 1})
+    assert put(store, d2) == 2
+    after = {p.text: pid for pid, p in store.passages(r[0] for r in store.all_passages()).items()}
+    assert after["one fish"] == before["one fish"] and after["red fish"] == before["red fish"]
+    assert "two fish" not in after and store.passage_count() == 4
+    assert store.count_unembedded() == 2 and store.stats()["embedded_passages"] == 2
+    assert [p.idx for p in store.doc_passages("a")] == [0, 1, 2, 3]
+    # the kept passages now carry the new title for keyword search
+    titled = store.keyword_search(KeywordQuery(terms=("revisited",)), 10)
+    assert {h.passage_id for h in titled} == set(after.values())
+    assert store.integrity_check() == "ok"
+    store.save_embeddings([(999_999, vec(1))])  # a passage that went away meanwhile: ignored
+    assert store.stats()["embedded_passages"] == 2
+
+
+def test_record_source_drops_stale_documents(store: Store) -> None:
+    fill(store)
+    store.set_copies({"copy": "models"}, {})
+    assert store.source_fingerprint("archive/posts.zip") is None
+    dropped = store.record_source("archive/posts.zip", "substack", "fp1", ["garden"])
+    assert dropped == ["copy"]
+    assert store.get_document("copy") is None and store.get_document("garden") is not None
+    assert store.source_fingerprint("archive/posts.zip") == "fp1"
+    row = store.sources()[0]
+    assert (row["path"], row["kind"], row["fingerprint"], row["documents"]) == \
+        ("archive/posts.zip", "substack", "fp1", 1)
+    assert store.record_source("feeds/pod.xml", "feed", "fp2", []) == ["models"]
+    assert store.canonical_map() == {}
+    assert [s["path"] for s in store.sources()] == ["archive/posts.zip", "feeds/pod.xml"]
+    assert store.stats()["sources"] == 2 and store.integrity_check() == "ok"
+
+
+def test_filters(store: Store) -> None:
+    fill(store)
+    store.set_copies({"copy": "models"}, {"models": "https://example.com/models"})
+    all_ids = {"garden", "models", "undated", "copy"}
+    assert store.filtered_ids(DocFilter()) == all_ids
+    assert store.filtered_ids(DocFilter(include_drafts=True)) == all_ids | {"draft"}
+    assert store.filtered_ids(DocFilter(kinds=["podcast"])) == {"models"}
+    assert store.filtered_ids(DocFilter(since="2022-01-01")) == {"models", "copy"}
+    assert store.filtered_ids(DocFilter(until="2021-12-31")) == {"garden"}
+    assert store.filtered_ids(DocFilter(since="2021-01-01", until="2023-02-10")) == {"garden", "models"}
+    assert store.filtered_ids(DocFilter(include_duplicates=False)) == all_ids - {"copy"}
+    assert store.filtered_ids(DocFilter(speaker="lambert")) == {"models"}
+    assert store.filtered_ids(DocFilter(speaker="NATHAN L")) == {"models"}
+    assert store.filtered_ids(DocFilter(speaker="nobody")) == set()
+    assert store.filtered_ids(DocFilter(entity="gpt-4")) == {"models"}
+    assert store.filtered_ids(DocFilter(entity="openai")) == {"models"}  # entity or its parent
+    assert store.filtered_ids(DocFilter(entity="anthropic")) == {"garden"}
+    assert store.filtered_ids(DocFilter(ids=["garden", "draft", "zzz"])) == {"garden"}
+    assert store.filtered_ids(DocFilter(ids=[])) == set()
+    docs = store.list_documents(DocFilter(kinds=["post", "podcast"], since="2020-01-01"))
+    assert ids(docs) == ["garden", "models", "copy"]
+
+
+def test_list_orders_and_undated_last(store: Store) -> None:
+    fill(store)
+    flt = DocFilter(include_drafts=True)
+    assert ids(store.list_documents(flt)) == ["garden", "draft", "models", "copy", "undated"]
+    assert ids(store.list_documents(flt, "date_desc")) == ["copy", "models", "draft", "garden", "undated"]
+    put(store, doc("p10", "ten", position="item 10"))
+    put(store, doc("p9", "nine", position="item 9"))
+    by_source = ids(store.list_documents(flt, "source"))
+    assert by_source == ["copy", "garden", "p9", "p10", "models", "draft", "undated"]
+    assert all(d.turns == [] for d in store.list_documents(flt))
+    assert store.list_documents(DocFilter(ids=["models"]), with_turns=True)[0].speakers == \
+        ["Nathan Lambert", "Guest Host"]
+
+
+# --- keyword search ---------------------------------------------------------------------------
+def test_keyword_search(store: Store) -> None:
+    fill(store)
+    hits = store.keyword_search(KeywordQuery(terms=("tomato",)), 10)
+    assert [h.doc_id for h in hits] == ["garden"] and hits[0].score > 0 and hits[0].rank == 0
+    hits = store.keyword_search(KeywordQuery(terms=("gardens",)), 10)  # stemmed: garden(s)
+    assert {h.doc_id for h in hits} >= {"garden"}
+    hits = store.keyword_search(KeywordQuery(terms=("models",)), 10)
+    assert {h.doc_id for h in hits} == {"models", "copy"}
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert [h.rank for h in hits] == list(range(len(hits)))
+    assert {h.speaker for h in hits if h.doc_id == "models"} == {"Nathan Lambert"}
+    phrase = store.keyword_search(KeywordQuery(phrases=(("language", "models"),)), 10)
+    assert {h.doc_id for h in phrase} == {"models", "copy"}
+    assert store.keyword_search(KeywordQuery(phrases=(("models", "language"),)), 10) == []
+    prefix = store.keyword_search(KeywordQuery(prefixes=("embed",)), 10)
+    assert {h.doc_id for h in prefix} == {"models", "copy"}
+    both = KeywordQuery(terms=("tomato", "patience"), require_all=True)
+    assert store.keyword_search(both, 10) == []
+    either = store.keyword_search(KeywordQuery(terms=("tomato", "patience")), 10)
+    assert {h.doc_id for h in either} == {"garden"} and len(either) == 2
+    assert store.keyword_count(KeywordQuery(terms=("models",))) == 4
+    assert store.keyword_count(KeywordQuery(terms=("tomato", "summer"), require_all=True)) == 1
+    assert store.keyword_count(KeywordQuery()) == 0 and store.keyword_search(KeywordQuery(), 5) == []
+    assert len(store.keyword_search(KeywordQuery(terms=("models",)), 2)) == 2
+    tf = store.term_frequencies(["models", "model", "tomatoes", "zebra"])
+    assert tf["models"] == tf["model"] == 4 and tf["tomatoes"] == 1 and tf["zebra"] == 0
+    assert store.term_frequencies([]) == {}
+    # user text is never syntax
+    assert store.keyword_search(KeywordQuery(terms=("o'reilly", "a&b|!c", ":*")), 5) == []
+
+
+# --- vectors ----------------------------------------------------------------------------------
+def test_vectors(store: Store) -> None:
+    fill(store)
+    assert store.vector_search(vec(1), 5) == [] and store.doc_vectors() == {}
+    store.ensure_vectors(DIM, "m1")
+    assert store.get_meta("embed_model") == "m1" and store.get_meta("embed_dim") == str(DIM)
+    rows = store.unembedded(100)
+    assert len(rows) == store.passage_count() == store.count_unembedded() == 8
+    assert {r[2] for r in rows} >= {"On Models", "Notes from the Garden"}
+    store.save_embeddings([(pid, vec(1, i / 10)) for i, (pid, _, _) in enumerate(rows)])
+    assert store.count_unembedded() == 0
+    target = rows[5][0]
+    hits = store.vector_search(vec(1, 0.5), 3)
+    assert hits[0].passage_id == target and hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert len(hits) == 3 and hits[1].score < hits[0].score
+    models_hits = [h for h in store.vector_search(vec(1, 0.3), 8) if h.doc_id == "models"]
+    assert models_hits and all(h.speaker == "Nathan Lambert" for h in models_hits)
+    dv = store.doc_vectors()
+    assert sum(len(v) for v in dv.values()) == 8 and len(dv["garden"][0]) == DIM * 4
+    store.ensure_vectors(DIM, "m1")  # same model: nothing happens
+    assert store.count_unembedded() == 0
+    store.reset_index(embeddings_only=True)
+    assert store.count_unembedded() == 8 and store.passage_count() == 8
+    store.save_embeddings([(pid, vec(1)) for pid, _, _ in rows])
+    store.ensure_vectors(DIM * 2, "m2")  # another model: start afresh
+    assert store.count_unembedded() == 8 and store.get_meta("embed_dim") == str(DIM * 2)
+    store.reset_index()
+    assert store.passage_count() == 0 and store.integrity_check() == "ok"
+
+
+# --- copies, links, topics, entities, metrics, meta --------------------------------------------
+def test_copies_take_the_canonical_url(store: Store) -> None:
+    fill(store)
+    store.set_copies({"copy": "models", "garden": None}, {"models": "https://example.com/models"})
+    assert store.canonical_map() == {"copy": "models"}
+    models = store.get_document("models")
+    assert models is not None and models.url == "https://example.com/models"
+    assert models.metadata["url_basis"] == "from a linked copy"
+    assert store.get_documents(["copy"])["copy"].duplicate_of == "models"
+    assert store.stats()["duplicates"] == 1
+    store.set_copies({}, {})
+    assert store.canonical_map() == {} and store.get_document("models").url is None  # type: ignore[union-attr]
+
+
+def test_links(store: Store) -> None:
+    fill(store)
+    links = [DocLink("models", "garden", "title", "Notes from the Garden"),
+             DocLink("undated", "models", "link", "https://example.com/models"),
+             DocLink("undated", "models", "mention", "duplicate pair is ignored")]
+    store.set_links(links)
+    assert store.links() == links[:2]
+    assert store.links("models") == links[:2]
+    assert store.links("garden") == links[:1] and store.links("copy") == []
+    store.record_source("notes/morning.md", "markdown", "fp", [])  # drops "undated": its links go
+    assert store.links() == links[:1]
+    store.set_links([])
+    assert store.links() == []
+
+
+def test_topics_manual_survive_retagging(store: Store) -> None:
+    fill(store)
+    store.set_doc_topics("garden", [("gardening", 0.9), ("food", 0.4)])
+    store.set_doc_topics("garden", [("writing", 1.0)], manual=True)
+    store.set_doc_topics("garden", [("nature", 0.7), ("writing", 0.2)])  # automatic again
+    topics = store.doc_topics()["garden"]
+    assert topics[0] == ("writing", 1.0, True)
+    assert [(t, m) for t, _, m in topics] == [("writing", True), ("nature", False)]
+    store.set_doc_topics("models", [("ai", 0.8)])
+    assert set(store.doc_topics()) == {"garden", "models"}
+
+
+def test_entities_and_metrics(store: Store) -> None:
+    fill(store)
+    rows = store.entity_rows()
+    assert {(r["doc_id"], r["entity"], r["parent"]) for r in rows} == \
+        {("models", "GPT-4", "OpenAI"), ("models", "OpenAI", None), ("garden", "Claude", "Anthropic")}
+    assert {"doc_id", "entity", "kind", "parent", "mentions", "role", "date", "duplicate_of"} <= set(rows[0])
+    store.set_entities("models", [("Llama", "model", "Meta", 3, "mention")])
+    assert store.filtered_ids(DocFilter(entity="meta")) == {"models"}
+    assert store.filtered_ids(DocFilter(entity="openai")) == set()
+    store.add_metrics("garden", {"views": 120, "likes": 4}, "csv")
+    put(store, doc("garden", "The tomato plants grew wild.", title="Garden", metrics={"words_read": 3}))
+    assert store.metrics(["garden"]) == {"garden": {"views": 120.0, "likes": 4.0, "words_read": 3.0}}
+    assert store.metrics()["garden"]["views"] == 120.0 and "models" not in store.metrics()
+    assert store.metrics([]) == {}
+
+
+def test_meta_stats_integrity(store: Store) -> None:
+    assert store.get_meta("x") is None
+    store.set_meta("x", "1")
+    store.set_meta("x", "2")
+    assert store.get_meta("x") == "2"
+    assert store.schema_version >= 2  # type: ignore[attr-defined]
+    fill(store)
+    st = store.stats()
+    assert st["documents"] == 5 and st["drafts"] == 1 and st["undated"] == 1 and st["passages"] == 8
+    assert st["by_kind"]["podcast"]["documents"] == 1
+    assert list(st["by_year"]) == ["2021", "2022", "2023", "undated"]
+    assert store.integrity_check() == "ok"
+
+
+def test_stats_equal_across_backends(tmp_path: Path, pg_server: PgServer) -> None:
+    stores = [SQLiteStore(tmp_path / "a.db"), PostgresStore(pg_server.create_database())]
+    results = []
+    for s in stores:
+        fill(s)
+        s.set_copies({"copy": "models"}, {})
+        s.record_source("archive/posts.zip", "substack", "fp", ["garden", "copy"])
+        results.append((s.stats(), s.canonical_map(), ids(s.list_documents(DocFilter(include_drafts=True)))))
+        s.close()
+    assert results[0] == results[1]
+    assert set(results[0][0]) == {"documents", "words", "duplicates", "drafts", "undated", "passages",
+                                  "embedded_passages", "sources", "by_kind", "by_year"}
+
+
+# --- PostgreSQL only: what SQLite has no counterpart for yet ----------------------------------
+@dataclass
+class AuthorFilter(DocFilter):
+    author: str | None = None
+
+
+def test_postgres_author_filter_and_read_only(pg_server: PgServer) -> None:
+    dsn = pg_server.create_database()
+    with pytest.raises(BacklistError, match="no library"):
+        PostgresStore(dsn, read_only=True)
+    s = PostgresStore(dsn)
+    fill(s)
+    assert s.filtered_ids(AuthorFilter(author="ben writer")) == {"models"}
+    assert s.filtered_ids(AuthorFilter(author="Ann Author", kinds=["post"])) == {"garden"}
+    assert s.filtered_ids(AuthorFilter(author="Nobody")) == set()
+    ro = PostgresStore(dsn, read_only=True)
+    assert ro.stats() == s.stats()
+    with pytest.raises(BacklistError, match="read-only"):
+        ro.set_meta("x", "1")
+    ro.close()
+    s.close()
+
+
+def test_copy_library_sqlite_to_postgres_and_back(tmp_path: Path, pg_server: PgServer) -> None:
+    src = SQLiteStore(tmp_path / "src.db")
+    fill(src)
+    src.ensure_vectors(DIM, "m1")
+    src.save_embeddings([(pid, vec(1, i)) for i, (pid, _, _) in enumerate(src.unembedded(100))])
+    src.set_copies({"copy": "models"}, {"models": "https://example.com/models"})
+    src.set_links([DocLink("models", "garden", "title", "x")])
+    src.set_doc_topics("garden", [("food", 0.5)])
+    src.set_doc_topics("garden", [("writing", 1.0)], manual=True)
+    src.add_metrics("garden", {"views": 3}, "csv")
+    src.record_source("archive/posts.zip", "substack", "fp", ["garden", "copy"])
+    src.set_meta("embedder_spec", "hash:8")
+    pg = PostgresStore(pg_server.create_database())
+    counts = copy_library(src, pg)
+    assert counts["documents"] == 5 and counts["vectors"] == counts["passages"] == 8
+    q = vec(1, 2)
+    assert sorted((round(h.score, 5), h.doc_id) for h in pg.vector_search(q, 8)) == \
+        sorted((round(h.score, 5), h.doc_id) for h in src.vector_search(q, 8))
+    assert pg.get_meta("embedder_spec") == "hash:8" and pg.doc_topics()["garden"][0] == ("writing", 1.0, True)
+    assert pg.get_document("models").url == "https://example.com/models"  # type: ignore[union-attr]
+    back = SQLiteStore(tmp_path / "back.db")
+    assert copy_library(pg, back)["vectors"] == 8
+    assert back.stats() == src.stats() and back.links() == src.links()
+    with pytest.raises(BacklistError, match="not empty"):
+        copy_library(src, pg)
+    lossy = PostgresStore(pg_server.create_database())
+    keep = lossy.import_vectors
+    lossy.import_vectors = lambda rows: keep(rows[:-1])  # type: ignore[method-assign]
+    with pytest.raises(BacklistError, match="incomplete: embedded_passages: 8 in the source, 7"):
+        copy_library(src, lossy)
+    for s in (src, pg, back, lossy):
+        s.close()
+
+
+# --- a whole Library on PostgreSQL vs SQLite ----------------------------------------------------
+QUERIES = ["oyster reef restoration", "harbor dredging plan", "storm season on the barrier island"]
+
+
+@pytest.fixture(scope="module")
+def twin_libraries(tmp_path_factory, pg_server: PgServer):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BACKLIST_EMBEDDER", "hash")
+    mp.delenv("BACKLIST_DATABASE_URL", raising=False)
+    name = "demo_e2e"
+    pg_server.create_database(name)
+    url = pg_server.url_for(name)
+    sqlite_lib = Library(tmp_path_factory.mktemp("sqlite-lib"))
+    pg_lib = Library(tmp_path_factory.mktemp("pg-lib"), database=url)
+    for lib in (sqlite_lib, pg_lib):
+        report = lib.ingest([str(DEMO)])
+        assert not report.errors, report.errors
+    yield sqlite_lib, pg_lib, url
+    sqlite_lib.close()
+    pg_lib.close()
+    mp.undo()
+
+
+def top_docs(hits, n: int) -> list[str]:
+    return [h.doc.id for h in hits[:n]]
+
+
+def test_library_on_postgres_matches_sqlite(twin_libraries) -> None:
+    a, b, _ = twin_libraries
+    assert isinstance(b.store, PostgresStore)
+    sa, sb = a.stats(), b.stats()
+    for key in ("documents", "passages", "embedded_passages", "words", "duplicates", "drafts", "by_kind",
+                "by_year", "sources"):
+        assert sa[key] == sb[key], key
+    assert sb["embeddings_missing"] == 0 and b.store.integrity_check() == "ok"
+    for q in QUERIES:
+        sa_hits, sb_hits = a.search(q, mode="semantic"), b.search(q, mode="semantic")
+        assert sa_hits and sa_hits[0].score > 0.1, q  # the query shares words with the archive
+        assert [(h.doc.id, round(h.score, 4)) for h in sa_hits if h.score > 0] == \
+            [(h.doc.id, round(h.score, 4)) for h in sb_hits if h.score > 0], q
+        ka, kb = a.search(q, mode="keyword"), b.search(q, mode="keyword")
+        assert top_docs(ka, 1) == top_docs(kb, 1), q
+        assert len(set(top_docs(ka, 5)) & set(top_docs(kb, 5))) >= min(3, len(ka)), q
+        ha, hb = a.search(q), b.search(q)
+        assert top_docs(ha, 1) == top_docs(hb, 1), q
+    draft = "A draft on oyster reefs and the harbor dredging fight after the storm."
+    assert top_docs(a.related(draft, k=3), 1) == top_docs(b.related(draft, k=3), 1)
+    ta, tb = a.timeline("harbor"), b.timeline("harbor")
+    assert ta.dated
+    assert [h.doc.id for h in ta.dated] == [h.doc.id for h in tb.dated]
+    assert len(ta.undated) == len(tb.undated)
+
+
+def test_cli_with_database(twin_libraries, tmp_path: Path) -> None:
+    from backlist.cli import app
+
+    a, _, url = twin_libraries
+    runner = CliRunner()
+    env = {"BACKLIST_EMBEDDER": "hash"}
+    res = runner.invoke(app, ["--library", str(tmp_path / "cli-lib"), "--database", url, "ingest",
+                              str(DEMO)], env=env)
+    assert res.exit_code == 0, res.output  # the same database: every source is unchanged
+    res = runner.invoke(app, ["--library", str(tmp_path / "cli-lib"), "--database", url, "search",
+                              QUERIES[0], "--json"], env=env)
+    assert res.exit_code == 0, res.output
+    hits = json.loads(res.stdout)
+    assert hits and hits[0]["doc_id"] == top_docs(a.search(QUERIES[0]), 1)[0]
+    res = runner.invoke(app, ["--database", "mysql://x/y", "search", "x"], env=env)
+    assert res.exit_code != 0 and "postgresql" in res.output
