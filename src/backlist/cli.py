@@ -346,23 +346,10 @@ def reindex(embedder: Annotated[str | None, typer.Option(
 
 
 # --- retrieval -------------------------------------------------------------------------------------
-def _window(text: str, query_terms: list[str], width: int = 400) -> str:
-    """The stretch of a passage around its first query word, cut at word boundaries."""
-    import re
-
-    found = [m.start() for t in query_terms if len(t) > 2
-             if (m := re.search(re.escape(t), text, re.I))]
-    start = max(0, min(found) - width // 4) if found else 0
-    if start:
-        start = text.find(" ", start) + 1
-    end = min(len(text), start + width)
-    if end < len(text) and text.rfind(" ", start, end) > start:
-        end = text.rfind(" ", start, end)
-    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
-
-
 def _print_hits(hits, query_terms: list[str]) -> None:
     from rich.text import Text
+
+    from backlist.render import window
 
     for note in getattr(hits, "notes", []):
         err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
@@ -381,7 +368,7 @@ def _print_hits(hits, query_terms: list[str]) -> None:
             out.print(f"   [dim]explain: {_t(h.explain)}[/]", highlight=False)
         for p, _ in h.passages:
             who = f" — {one_line(p.speaker)}" if p.speaker else ""
-            snippet = Text("   “" + _window(one_line(p.text), query_terms) + "”" + who)
+            snippet = Text("   “" + window(p.text, query_terms, 400) + "”" + who)
             snippet.highlight_words([t for t in query_terms if len(t) > 2], "bold yellow",
                                     case_sensitive=False)
             out.print(snippet)
@@ -536,6 +523,28 @@ def mcp(
     try:
         serve(STATE["library"], http=http, host=host, port=port, token=token,
               database=STATE.get("database"))
+    except BacklistError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    token: Annotated[str | None, typer.Option(
+        envvar="BACKLIST_TOKEN", help="Required when binding anything but loopback.")] = None,
+) -> None:
+    """The library in a browser, with the JSON API at /api and MCP for agents at /mcp."""
+    from backlist.web.app import LOOPBACK
+    from backlist.web.app import serve as serve_web
+
+    if host not in LOOPBACK and not token:
+        _fail(f"--host {host} is reachable from other machines: pass --token (or set "
+              "BACKLIST_TOKEN)")
+    err.print(f"backlist on http://{host}:{port}/ (MCP at /mcp)" +
+              (" — a token is required on every request" if token else ""))
+    try:
+        serve_web(STATE["library"], host, port, token, STATE.get("database"))
     except BacklistError as exc:
         _fail(str(exc))
 

@@ -81,3 +81,22 @@ def document_markdown(doc: Document, text: str, max_tokens: int, note: str = "")
 def _body(text: str) -> str:
     """Paragraphs kept, each made inert (no HTML, no escape sequences)."""
     return "\n\n".join(md_quote_text(p) for p in text.split("\n\n") if p.strip())
+
+
+def window(text: str, words: list[str], width: int = 360) -> str:
+    """The stretch of a passage around its first query word, on one line, cut at word
+    boundaries (the CLI and the web show the same snippet)."""
+    import re
+
+    from backlist.safe import one_line
+
+    text = one_line(text)
+    found = [m.start() for w in words if len(w) > 2
+             if (m := re.search(r"\b" + re.escape(w), text, re.I))]
+    start = max(0, min(found) - width // 4) if found else 0
+    if start:
+        start = text.find(" ", start) + 1
+    end = min(len(text), start + width)
+    if end < len(text) and text.rfind(" ", start, end) > start:
+        end = text.rfind(" ", start, end)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")

@@ -21,7 +21,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from urllib.parse import unquote, urlsplit
 
 from backlist.model import Document
@@ -81,9 +80,11 @@ class _Title:
     words: tuple[str, ...]
     from_slug: bool  # a title rebuilt from a URL slug: often cut short, so a prefix counts
     wordset: frozenset[str] = frozenset()
+    masks: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.wordset = frozenset(self.words)
+        self.masks = _masks(self.words)
 
 
 @dataclass
@@ -97,11 +98,13 @@ class _Target:
 # ---------------------------------------------------------------------------------------------
 # text helpers
 
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def _fold(text: str) -> str:
     if text.isascii():
         return text.lower()
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
 def norm_words(text: str) -> tuple[str, ...]:
@@ -115,10 +118,29 @@ def _content(words: Iterable[str]) -> list[str]:
     return [w for w in words if w not in _STOP]
 
 
-def _ratio(a: Sequence[str], b: Sequence[str]) -> float:
+def _masks(words: Sequence[str]) -> dict[str, int]:
+    masks: dict[str, int] = {}
+    for i, w in enumerate(words):
+        masks[w] = masks.get(w, 0) | (1 << i)
+    return masks
+
+
+def _lcs(a: Sequence[str], b: Sequence[str], masks: dict[str, int] | None = None) -> int:
+    """Length of the longest common subsequence of two word lists (bit-parallel, Hyyrö 2004)."""
+    masks = masks if masks is not None else _masks(a)
+    v = (1 << len(a)) - 1
+    for w in b:
+        u = v & masks.get(w, 0)
+        v = (v + u) | (v - u)
+    return len(a) - bin(v & ((1 << len(a)) - 1)).count("1")
+
+
+def _ratio(a: Sequence[str], b: Sequence[str], masks: dict[str, int] | None = None) -> float:
+    """Indel similarity of two word lists, 2·LCS / (|a| + |b|): 1 for the same words, 0.8 for a
+    five-word title with one word changed, 0.89 with one dropped (rapidfuzz's ratio, over words)."""
     if not a or not b:
         return 0.0
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+    return 2.0 * _lcs(a, b, masks) / (len(a) + len(b))
 
 
 def _contains(big: Sequence[str], small: Sequence[str]) -> int:
@@ -403,7 +425,7 @@ def _title_score(t: _Title, words: Sequence[str], quoted: bool, floor: float = 0
         return 0.9  # a slug cut short: the title written out in full
     if _bound(words, t.words) < floor:
         return 0.0
-    return _ratio(words, t.words)
+    return _ratio(t.words, words, t.masks)
 
 
 def _bound(a: tuple[str, ...], b: tuple[str, ...]) -> float:
@@ -641,7 +663,7 @@ def _mention_score(t: _Title, words: tuple[str, ...]) -> tuple[float, int]:
             return 1.0, k
         if len(_content(head)) < 2:
             continue
-        score = _ratio(head, t.words) if _bound(head, t.words) >= MENTION_MIN else 0.0
+        score = _ratio(t.words, head, t.masks) if _bound(head, t.words) >= MENTION_MIN else 0.0
         at = _contains(t.words, head)
         if at >= 0:
             score = max(score, 0.8 + 0.15 * len(head) / len(t.words) - (0.05 if at else 0.0))

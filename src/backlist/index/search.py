@@ -242,7 +242,8 @@ class Searcher:
         hits = self.search(" ".join(key) or draft[:500], k=k, flt=flt,
                            keyword_query=" ".join(key) or None, semantic_texts=pieces,
                            exclude=exclude)
-        names = set(re.findall(r"\b[A-Z][\w.-]*(?:\s[A-Z][\w.-]*)*", draft))
+        names = {n for n in re.findall(r"\b[A-Z][\w.-]*(?:\s[A-Z][\w.-]*)*", draft)
+                 if n.lower() not in STOPWORDS}  # "This" opening a sentence is no name
         for h in hits:
             body = " ".join(p.text for p, _ in h.passages).lower()
             shared = [t for t in key if t in body][:5]

@@ -456,7 +456,8 @@ class SQLiteStore(Store):
                 "SELECT v.rowid, p.doc_id, v.distance, p.speaker FROM passages_vec v "
                 "JOIN passages p ON p.id = v.rowid WHERE v.embedding MATCH ? AND k = ? "
                 "ORDER BY v.distance", (vector, k)).fetchall()
-            return [PassageHit(r[0], r[1], 1.0 - r[2], i, r[3]) for i, r in enumerate(rows)]
+            return [PassageHit(r[0], r[1], 1.0 - r[2], i, r[3]) for i, r in enumerate(rows)
+                    if r[2] is not None]  # a zero query vector has no cosine distance
         ids, docs, speakers, mat = self._vector_matrix()
         if not len(ids):
             return []

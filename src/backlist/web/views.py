@@ -15,6 +15,7 @@ from backlist.errors import UsageError
 from backlist.index.search import Hit
 from backlist.model import Document, Passage
 from backlist.query_args import parse_date
+from backlist.render import window
 from backlist.safe import md_link, md_quote_text, one_line, safe_url
 from backlist.store.base import DocFilter
 
@@ -55,20 +56,6 @@ def highlight(text: str, words: list[str]) -> Markup:
         last = m.end()
     out.append(str(escape(text[last:])))
     return Markup("".join(out))
-
-
-def window(text: str, words: list[str], width: int = 360) -> str:
-    """The stretch of a passage around its first query word, cut at word boundaries."""
-    text = one_line(text)
-    found = [m.start() for w in words if len(w) > 2
-             if (m := re.search(r"\b" + re.escape(w), text, re.I))]
-    start = max(0, min(found) - width // 4) if found else 0
-    if start:
-        start = text.find(" ", start) + 1
-    end = min(len(text), start + width)
-    if end < len(text) and text.rfind(" ", start, end) > start:
-        end = text.rfind(" ", start, end)
-    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
 def citation(doc: Document, passage: Passage | None) -> str:
