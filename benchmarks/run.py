@@ -86,7 +86,7 @@ def bench(scale: int, encoder_rate: float | None = None) -> dict:
         t = time.perf_counter()
         lib.embed_pending()
         row["embed_s"] = time.perf_counter() - t
-        texts = [embedding_text(title, text) for _, text, title in lib.store.unembedded_all()]
+        texts = [embedding_text(title, text) for _, text, title in lib.store.all_passages()]
         t = time.perf_counter()
         emb.encode(texts)
         row["raw_encoder_s"] = time.perf_counter() - t
@@ -136,12 +136,13 @@ def bm25s_reference(lib, dev: Path, quality: bool = True) -> dict:
     import bm25s
 
     from backlist.index.evaluate import load_queries, resolver
+    from backlist.store.base import DocFilter
 
-    rows = lib.store.db.execute(
-        "SELECT p.doc_id, p.text, d.title, d.duplicate_of FROM passages p "
-        "JOIN documents d ON d.id = p.doc_id WHERE d.is_draft = 0").fetchall()
-    corpus = [f"{r[2] or ''} {r[1]}" for r in rows]
-    owner = [r[3] or r[0] for r in rows]
+    corpus, owner = [], []
+    for d in lib.store.list_documents(DocFilter()):  # published pieces, copies included
+        for p in lib.store.doc_passages(d.id):
+            corpus.append(f"{d.title or ''} {p.text}")
+            owner.append(d.duplicate_of or d.id)
     retriever = bm25s.BM25()
     retriever.index(bm25s.tokenize(corpus, stopwords="en", show_progress=False), show_progress=False)
     names = resolver(lib) if quality else {}

@@ -358,6 +358,10 @@ def test_postgres_author_filter_and_read_only(pg_server: PgServer) -> None:
     assert s.filtered_ids(AuthorFilter(author="ben writer")) == {"models"}
     assert s.filtered_ids(AuthorFilter(author="Ann Author", kinds=["post"])) == {"garden"}
     assert s.filtered_ids(AuthorFilter(author="Nobody")) == set()
+    s.ensure_vectors(DIM, "m1")
+    s.save_embeddings([(pid, vec(1, i)) for i, (pid, _, _) in enumerate(s.unembedded(100))])
+    exact, hnsw = s.vector_search(vec(1, 3), 4, exact=True), s.vector_search(vec(1, 3), 4, exact=False)
+    assert [h.passage_id for h in hnsw] == [h.passage_id for h in exact]  # tiny: HNSW finds all
     ro = PostgresStore(dsn, read_only=True)
     assert ro.stats() == s.stats()
     with pytest.raises(BacklistError, match="read-only"):

@@ -502,17 +502,12 @@ def _verbatim_titles(index: CitationIndex, text: str, masked: list[tuple[int, in
     past posts, "see The rise of reasoning machines")."""
     low = _lower(text)
     words = _WORD.findall(_INNER.sub("", low if low.isascii() else _fold(low)))
+    anchors = index.anchors
     found: list[tuple[int, _Title]] = []
-    for anchor in index.anchors.keys() & set(words):
-        at = -1
-        while True:
-            try:
-                at = words.index(anchor, at + 1)
-            except ValueError:
-                break
-            for j, t in index.anchors[anchor]:
-                if at >= j and tuple(words[at - j:at - j + len(t.words)]) == t.words:
-                    found.append((at - j, t))
+    for at in [i for i, w in enumerate(words) if w in anchors]:
+        for j, t in anchors[words[at]]:
+            if at >= j and tuple(words[at - j:at - j + len(t.words)]) == t.words:
+                found.append((at - j, t))
     return _verbatim_hits(text, low, found, len(words), masked) if found else []
 
 
@@ -565,6 +560,8 @@ _REVIEW = [
 _DATE_WORDS = {"from", "in", "of", "last", "this", "back", "earlier", "early", "late", "the", "year",
                "summer", "spring", "fall", "autumn", "winter", "month", "week", "ago", "months",
                "weeks", "years", "a", "few", "couple", "mid", *_MONTHS}
+_DATE_CORE = {"year", "years", "month", "months", "week", "weeks", "ago", "summer", "spring", "fall",
+              "autumn", "winter", *_MONTHS}
 _OBJECT_STOP = re.compile(r"\s*(?:,|—|–| - |\b(?:which|where|because|but|though|so\s+that)\b|\band\s+I\b)")
 _CONNECT = re.compile(r"^\s*(?:,\s*)?(?:(?:on|about|called|titled|named|entitled)\b\s*|[:,]\s*"
                       r"|(?=[“\"‘'*_]))", re.IGNORECASE)
@@ -629,8 +626,9 @@ class _Object:
     closing: int  # characters of a closing quote after the object
 
 
-def _split_tail(tail: str, ref: str | None) -> _Object | None:
-    """The object named after a trigger ("on X", ", X", "“X”"), past a date phrase, or None."""
+def _split_tail(tail: str, ref: str | None, connected: bool = False) -> _Object | None:
+    """The object named after a trigger ("on X", ", X", "“X”"), past a date phrase, or None.
+    connected: the trigger ends with its preposition ("as I wrote in"), the object follows."""
     pos = 0
     words: list[str] = []
     for m in re.finditer(r"\S+", tail):
@@ -639,11 +637,13 @@ def _split_tail(tail: str, ref: str | None) -> _Object | None:
             break
         words.append(w)
         pos = m.end()
+    if not any(w in _DATE_CORE or w.isdigit() for w in words):
+        pos, words = 0, []  # "on the tide pools": no date here, "the" belongs to the object
     when = _window(words, ref) if words else None
     conn = _CONNECT.match(tail[pos:])
-    if conn is None:
+    if conn is None and not connected:
         return None
-    offset = pos + conn.end()
+    offset = pos + (conn.end() if conn else len(tail[pos:]) - len(tail[pos:].lstrip()))
     obj = tail[offset:]
     quoted = _OPEN_QUOTE.match(obj)
     if quoted:
@@ -657,10 +657,12 @@ def _mention_score(t: _Title, words: tuple[str, ...]) -> tuple[float, int]:
     """(score, how many of the object's words name the title): the title usually opens the
     object, so its prefixes are tried; a prefix inside a longer title scores by coverage."""
     best, best_k = 0.0, 0
+    skip = 1 if words and words[0] in ("the", "a", "an") and t.words[0] != words[0] else 0
+    words = words[skip:]  # "about the salt marsh carbon question" names "Salt Marsh Carbon…"
     for k in range(len(words), 0, -1):
         head = words[:k]
         if head == t.words:
-            return 1.0, k
+            return 1.0, k + skip
         if len(_content(head)) < 2:
             continue
         score = _ratio(t.words, head, t.masks) if _bound(head, t.words) >= MENTION_MIN else 0.0
@@ -668,7 +670,7 @@ def _mention_score(t: _Title, words: tuple[str, ...]) -> tuple[float, int]:
         if at >= 0:
             score = max(score, 0.8 + 0.15 * len(head) / len(t.words) - (0.05 if at else 0.0))
         if score > best:
-            best, best_k = score, k
+            best, best_k = score, k + skip
     return best, best_k
 
 
@@ -708,10 +710,10 @@ def _end_of_words(text: str, k: int) -> int:
 def _post_mentions(index: CitationIndex, text: str, low: str, source: str | None,
                    ref: str | None) -> list[_Hit]:
     hits: list[_Hit] = []
-    for pat in _POST_TRIGGERS:
+    for n, pat in enumerate(_POST_TRIGGERS):
         for m in _triggers(pat, low):
             tail = _TAIL.match(text, m.end())
-            obj = _split_tail(tail.group(0), ref) if tail else None
+            obj = _split_tail(tail.group(0), ref, connected=n > 0) if tail else None
             if obj is None:
                 continue
             found = _resolve_object(index, norm_words(obj.text), obj.when, source)

@@ -126,6 +126,16 @@ class Searcher:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         flt = flt or DocFilter()
+        kw_doc, sem_doc = self._candidates(query, mode, flt, keyword_query, semantic_texts, exclude)
+        ranked = sorted(self._fuse(kw_doc, sem_doc, mode).items(), key=lambda kv: -kv[1][0])[:k]
+        best = self._shown_passages([d for d, _ in ranked], kw_doc, sem_doc, mode, per_doc)
+        docs = self.store.get_documents([doc_id for doc_id, _ in ranked])
+        return [Hit(docs[doc_id], round(total, 4), best[doc_id], round(k_s, 4), round(s_s, 4))
+                for doc_id, (total, k_s, s_s) in ranked if doc_id in docs]
+
+    def _candidates(self, query: str, mode: str, flt: DocFilter, keyword_query: str | None,
+                    semantic_texts: list[str] | None, exclude: set[str] | None):
+        """Per canonical document: its best passage score and scored passages, per list."""
         allowed = self.store.filtered_ids(DocFilter(
             kinds=flt.kinds, since=flt.since, until=flt.until, include_drafts=flt.include_drafts,
             include_duplicates=True, speaker=flt.speaker, entity=flt.entity, ids=flt.ids,
@@ -140,14 +150,18 @@ class Searcher:
             who = flt.speaker.lower()
             kw = [h for h in kw if h.speaker and who in h.speaker.lower()]
             sem = [h for h in sem if h.speaker and who in h.speaker.lower()]
-        kw_doc = self._per_doc(kw, allowed, canon, exclude)
-        sem_doc = self._per_doc(sem, allowed, canon, exclude)
+        return (self._per_doc(kw, allowed, canon, exclude),
+                self._per_doc(sem, allowed, canon, exclude))
+
+    def _fuse(self, kw_doc, sem_doc, mode: str) -> dict[str, tuple[float, float, float]]:
+        """(total, keyword part, semantic part) per document: keyword normalised by its best,
+        semantic min-max, hybrid = equal-weight sum less the length prior."""
         kw_max = max((s for s, _ in kw_doc.values()), default=0.0) or 1.0
         sem_vals = [s for s, _ in sem_doc.values()]
         sem_hi = max(sem_vals, default=1.0)
         sem_lo = min(sem_vals, default=0.0) if len(sem_vals) > 1 else 0.0
-        scores: dict[str, tuple[float, float, float]] = {}
         lengths = self.store.passage_counts(set(kw_doc) | set(sem_doc)) if mode == "hybrid" else {}
+        scores: dict[str, tuple[float, float, float]] = {}
         for doc_id in set(kw_doc) | set(sem_doc):
             k_s = kw_doc.get(doc_id, (0.0, []))[0] / kw_max
             s_raw = sem_doc.get(doc_id, (None, []))[0]
@@ -160,28 +174,26 @@ class Searcher:
                 total = KEYWORD_WEIGHT * k_s + (1 - KEYWORD_WEIGHT) * s_s \
                     - LENGTH_PRIOR * math.log(max(1, lengths.get(doc_id, 1)))
             scores[doc_id] = (total, k_s, s_s)
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1][0])[:k]
-        best = {doc_id: self._merged_passages(doc_id, kw_doc, sem_doc, mode)[:per_doc * 2]
-                for doc_id, _ in ranked}
+        return scores
+
+    def _shown_passages(self, doc_ids: list[str], kw_doc, sem_doc, mode: str,
+                        per_doc: int) -> dict[str, list[tuple[Passage, float]]]:
+        """Each document's best passages, a copy's repeat of its canonical's passage shown once."""
+        best = {d: self._merged_passages(d, kw_doc, sem_doc, mode)[:per_doc * 2] for d in doc_ids}
         passages = self.store.passages(pid for plist in best.values() for pid, _ in plist)
-        for doc_id, plist in best.items():  # a copy's passage repeats its canonical's: show once
+        out: dict[str, list[tuple[Passage, float]]] = {}
+        for doc_id, plist in best.items():
             seen: set[str] = set()
-            kept = []
+            kept: list[tuple[Passage, float]] = []
             for pid, score in plist:
-                key = " ".join(passages[pid].text.split()) if pid in passages else str(pid)
+                if pid not in passages:
+                    continue
+                key = " ".join(passages[pid].text.split())
                 if key not in seen:
                     seen.add(key)
-                    kept.append((pid, score))
-            best[doc_id] = kept[:per_doc]
-        hits = []
-        docs = self.store.get_documents([doc_id for doc_id, _ in ranked])
-        for doc_id, (total, k_s, s_s) in ranked:
-            doc = docs.get(doc_id)
-            if doc is None:
-                continue
-            chosen = [(passages[pid], score) for pid, score in best[doc_id] if pid in passages]
-            hits.append(Hit(doc, round(total, 4), chosen, round(k_s, 4), round(s_s, 4)))
-        return hits
+                    kept.append((passages[pid], score))
+            out[doc_id] = kept[:per_doc]
+        return out
 
     def _canonical_map(self) -> dict[str, str]:
         return self.store.canonical_map()
