@@ -84,7 +84,7 @@ def test_related_puts_the_pieces_a_draft_cites_first(lib):
     draft = ("Notes for a new piece. Last spring I argued in \"Oyster Reefs Are Infrastructure\" "
              "that shell beats concrete; see also "
              "https://harbor.example.com/p/trouble-with-seawalls?utm_source=x for the other side, "
-             "and my post on winter kelp farming. Today: eelgrass and marsh grass.")
+             "and my post on a winter of kelp farming. Today: eelgrass and marsh grass.")
     hits = lib.related(draft, k=5)
     cited = [h for h in hits if h.reason and h.reason.startswith("cited in the draft")]
     assert {h.doc.title for h in cited} == {"Oyster reefs are infrastructure",

@@ -204,6 +204,7 @@ class Ingestor:
             d.duplicate_of = duplicate_of.get(d.id)
             d.url = d.url or urls.get(d.id)
         self.store.set_links(citation_graph(docs))
+        self.store.set_meta("links_version", str(int(self.store.get_meta("links_version") or 0) + 1))
         self.store.set_meta("links_dirty", "0")
 
     def embed_pending(self, progress: Progress | None = None, batch: int = EMBED_BATCH) -> int:

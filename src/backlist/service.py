@@ -75,6 +75,7 @@ class Library:
                                        database or os.environ.get("BACKLIST_DATABASE_URL"))
         self._embedder: _LockedEmbedder | None = None
         self._embedder_lock = threading.Lock()
+        self._citations: tuple[str, Any] | None = None
         self._ingestor = Ingestor(self.store, self.dir, self.embedder)
 
     def close(self) -> None:
@@ -224,14 +225,20 @@ class Library:
             return Results(hits, notes)
         return Results((self._cited_hits(searcher, draft, cited) + hits)[:k], notes)
 
-    def references(self, text: str) -> list[Any]:
-        """The library's pieces a text links to or names (see index/citations.py)."""
-        from backlist.index.citations import find_references
+    def references(self, text: str) -> builtins.list[Any]:
+        """The library's pieces a text links to or names (see index/citations.py). The index of
+        titles and URLs is built once per library version (every ingest that relinks bumps it)."""
+        from backlist.index.citations import CitationIndex, references
 
-        docs = self.store.list_documents(DocFilter(include_duplicates=True))
+        version = self.store.get_meta("links_version") or "0"
+        with self._embedder_lock:
+            if self._citations is None or self._citations[0] != version:
+                docs = self.store.list_documents(DocFilter(include_duplicates=True))
+                self._citations = (version, CitationIndex(docs))
+            index = self._citations[1]
         canon = self.store.canonical_map()
         out, seen = [], set()
-        for ref in find_references(text, docs):
+        for ref in references(index, text):
             ref.doc_id = canon.get(ref.doc_id, ref.doc_id)
             if ref.doc_id not in seen:
                 seen.add(ref.doc_id)
