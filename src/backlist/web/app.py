@@ -58,7 +58,7 @@ def create_app(library_path: str | os.PathLike[str] | None = None, database: str
     if host not in LOOPBACK and not token:
         raise BacklistError(f"binding {host} (not loopback) needs a token: pass --token or set "
                             "BACKLIST_TOKEN")
-    state = WebState(library_path, database)
+    state = WebState(Path(library_path) if library_path else None, database)
     mcp_server, mcp_app = _mcp(state, host, port, token) if mcp else (None, None)
 
     @contextlib.asynccontextmanager
@@ -83,7 +83,7 @@ def create_app(library_path: str | os.PathLike[str] | None = None, database: str
     app.include_router(api.router)
     app.include_router(pages.router)
     if mcp_app is not None:
-        app.add_route("/mcp", _Asgi(mcp_app), include_in_schema=False)
+        app.add_route("/mcp", _Asgi(mcp_app), include_in_schema=False)  # type: ignore[arg-type]
     _errors(app)
     guarded: Any = _Guard(app, loopback=host in LOOPBACK, token=token)
     return require_token(guarded, token) if token else guarded

@@ -221,9 +221,10 @@ def review_make(request: Request, year: Annotated[str, Form(max_length=4)] = "",
             raise UsageError(f"{year}: give a year like 2025")
         start, end = f"{year.strip()}-01-01", f"{year.strip()}-12-31"
     else:
-        start, end = date_arg(since, "since"), date_arg(until, "until", end=True)
-        if not (start and end):
+        first, last = date_arg(since, "since"), date_arg(until, "until", end=True)
+        if not (first and last):
             raise UsageError("give a year, or both a start and an end date")
+        start, end = first, last
     name = f"{start}_to_{end}"
     with web(request).writable() as lib:  # the review refreshes entities: it writes
         lib.review(start, end, _reviews_dir(request) / name / f"review-{name}.md")

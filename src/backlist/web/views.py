@@ -146,7 +146,7 @@ class Chart:
 def timeline_chart(dated: list[Hit], width: int = 720, height: int = 220) -> Chart | None:
     """Mentions per month (per year past three years), every period between the first and the
     last shown, empty ones included, so gaps in what the writer said are visible."""
-    days = [dt.date.fromisoformat(h.doc.date[:10]) for h in dated if _iso(h.doc.date)]
+    days = [dt.date.fromisoformat((h.doc.date or "")[:10]) for h in dated if _iso(h.doc.date)]
     if not days:
         return None
     first, last = min(days), max(days)
@@ -197,7 +197,7 @@ def render_markdown(text: str) -> Markup:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False})
-    md.validateLink = _link_ok
+    md.validateLink = _link_ok  # type: ignore[method-assign]  # markdown-it's documented hook
     return Markup(md.render(text))
 
 
