@@ -266,3 +266,16 @@ def test_json_contract_of_a_document_names_date_precision(small_lib):
 
 def test_turn_model_defaults():
     assert Turn("A", "hi").start is None
+
+
+def test_an_older_chunker_version_rechunks_keeping_unchanged_vectors(small_lib, tmp_path):
+    from backlist.index.chunking import CHUNKER_VERSION
+
+    small_lib.embed_pending()
+    before = [(p.text, p.speaker) for d in small_lib.list() for p in small_lib.store.doc_passages(d.id)]
+    small_lib.store.set_meta("chunker_version", "1")
+    report = small_lib.ingest([str(tmp_path / "in")])
+    assert small_lib.store.get_meta("chunker_version") == CHUNKER_VERSION
+    after = [(p.text, p.speaker) for d in small_lib.list() for p in small_lib.store.doc_passages(d.id)]
+    assert after == before and report.passages_added == 0  # same cuts: nothing re-embedded
+    assert small_lib.stats()["embeddings_missing"] == 0

@@ -84,6 +84,8 @@ class Ingestor:
             max_seconds: float | None = DEFAULT_SECONDS_PER_FILE,
             progress: Progress | None = None, follow_links: bool = False) -> IngestReport:
         report = IngestReport()
+        if self.store.get_meta("chunker_version") is None and not self.store.passage_count():
+            self.store.set_meta("chunker_version", CHUNKER_VERSION)  # a new library: current
         found: Discovery = discover(paths, kind, follow_links=follow_links)
         report.skipped_files = list(found.skipped)
         report.errors += [str(e) for e in found.problems]

@@ -39,6 +39,7 @@ from backlist.store.sqlite import passage_hash
 EF_SEARCH = 100  # HNSW candidate list: recall@10 measured in benchmarks/pg_bench.py
 EXACT_BELOW = 1_000  # passages; measured (pg_bench): exact 24 ms at 2k, 56 ms at 6k; HNSW 6-7 ms
 CONNECT_TIMEOUT = 10
+BULK_FROM = 20_000  # passages left to embed: load without the HNSW index, build it after
 POOL_SIZE = 8  # connections per store, whatever the number of threads
 POOL_TIMEOUT = 60.0
 T = TypeVar("T")
@@ -534,12 +535,37 @@ class PostgresStore(Store):
 
     @_db_call(retry=False)
     def save_embeddings(self, rows: Sequence[tuple[int, bytes]]) -> None:
+        """Store vectors. A large load (BULK_FROM passages or more still to embed) drops the HNSW
+        index first and builds it once when the last vector is in: inserting into HNSW one
+        vector at a time is an order of magnitude slower. Meanwhile searches are exact."""
         if not rows:
             return
+        self._before_load()
         with self.db.transaction():  # passages that went away meanwhile simply match no row
             self.db.execute("UPDATE passages p SET embedding = v.e, embedded = true "
                             "FROM unnest(%s::bigint[], %s::vector[]) AS v(id, e) WHERE p.id = v.id",
                             ([pid for pid, _ in rows], [_vec(b) for _, b in rows]))
+        self._after_load()
+
+    def _before_load(self) -> None:
+        if self._has_hnsw() and self._one("SELECT count(*) FROM passages WHERE NOT embedded") >= BULK_FROM:
+            with self.db.transaction():
+                self._xlock("hnsw")
+                self.db.execute(f"DROP INDEX IF EXISTS {ps.HNSW_INDEX}")
+
+    def _after_load(self) -> None:
+        if not self._has_hnsw() and not self._one("SELECT count(*) FROM passages WHERE NOT embedded"):
+            self._build_hnsw()
+
+    def _has_hnsw(self) -> bool:
+        return bool(self._one("SELECT to_regclass(%s) IS NOT NULL", (ps.HNSW_INDEX,)))
+
+    def _build_hnsw(self) -> None:
+        with self.db.transaction():
+            self._xlock("hnsw")
+            self.db.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            self.db.execute(f"CREATE INDEX IF NOT EXISTS {ps.HNSW_INDEX} ON passages "
+                            "USING hnsw (embedding vector_cosine_ops)")
 
     def export_vectors(self, batch: int = 2000) -> Iterator[list[tuple[str, int, bytes]]]:
         """Every stored vector as (doc id, passage idx, float32 blob), in batches (by id)."""
@@ -559,12 +585,14 @@ class PostgresStore(Store):
         """Store vectors for passages named by (doc id, idx); returns how many passages matched."""
         if not rows:
             return 0
+        self._before_load()
         with self.db.transaction():
             cur = self.db.execute(
                 "UPDATE passages p SET embedding = v.e, embedded = true FROM unnest(%s::text[], "
                 "%s::int[], %s::vector[]) AS v(doc_id, idx, e) WHERE p.doc_id = v.doc_id AND p.idx = v.idx",
                 ([r[0] for r in rows], [r[1] for r in rows], [_vec(r[2]) for r in rows]))
-            return cur.rowcount
+        self._after_load()
+        return cur.rowcount
 
     @_db_call(retry=True)
     def keyword_search(self, query: KeywordQuery, k: int) -> list[PassageHit]:
@@ -589,7 +617,7 @@ class PostgresStore(Store):
         passages, else the HNSW index (approximate; see benchmarks/pg_bench.py for recall).
         exact / ef_search force a method or a candidate list (for benchmarks)."""
         if exact is None:
-            exact = self._embedded_count() < EXACT_BELOW
+            exact = self._embedded_count() < EXACT_BELOW or not self._has_hnsw()
         q = _vec(vector)
         sql = ("SELECT id, doc_id, 1 - (embedding <=> %s), speaker FROM passages "
                "WHERE embedding IS NOT NULL ORDER BY embedding <=> %s{} LIMIT %s")
