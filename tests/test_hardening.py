@@ -111,3 +111,32 @@ def test_a_library_killed_before_its_schema_was_written_is_repaired(tmp_path):
     assert lib.stats()["documents"] == 0 and lib.store.integrity_check() == "ok"
     lib.close()
     assert json.loads(json.dumps(Library(tmp_path, read_only=True).stats()))["passages"] == 0
+
+
+def test_a_library_folder_with_url_characters_opens_read_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("BACKLIST_EMBEDDER", "hash")
+    folder = tmp_path / "lib#1?x%20"
+    lib = Library(folder)
+    (tmp_path / "a.md").write_text("---\ntitle: Tides\n---\nThe tide came in.\n")
+    lib.ingest([str(tmp_path / "a.md")], embed=False)
+    lib.close()
+    ro = Library(folder, read_only=True)
+    assert [d.title for d in ro.list()] == ["Tides"]
+    ro.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md", "lib#1?x%20"]
+
+
+def test_bad_embedder_spec_is_one_line_and_changes_nothing(hostile_lib):
+    from backlist.errors import BacklistError
+
+    with pytest.raises(BacklistError, match="embedder '/no/such/model'"):
+        hostile_lib.reindex("/no/such/model")
+    assert hostile_lib.embedder_spec == "hash" and hostile_lib.stats()["passages"] > 0
+
+
+def test_markdown_quotes_cannot_make_links_or_images():
+    from backlist.safe import md_quote_text, safe_url
+
+    out = md_quote_text("see ![x](https://evil.example/?d=1) and [y](javascript:alert(1))")
+    assert "](" not in out and "![" not in out
+    assert safe_url("https://a.example/>[click](https://evil.example)") is None

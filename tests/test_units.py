@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3 as stdlib_sqlite3
 import threading
+import time
 
 import pytest
 
@@ -172,17 +173,23 @@ def test_empty_library_file_is_created_on_write_and_refused_on_read(tmp_path):
 def test_each_thread_gets_its_own_connection(tmp_path):
     store = SQLiteStore(tmp_path / "library.sqlite")
     seen = []
+    together = threading.Barrier(4)
 
     def work():
-        seen.append(id(store.db))
+        seen.append(store.db)
         store.db.execute("SELECT COUNT(*) FROM documents").fetchone()
+        together.wait()  # all four alive at once
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(set(seen)) == 4 and id(store.db) not in seen
+    assert len({id(c) for c in seen}) == 4 and all(c is not store.db for c in seen)
+    # finished threads' connections are closed when the next thread connects
+    threading.Thread(target=lambda: store.db).start()
+    time.sleep(0.2)
+    assert len(store._conns) <= 2
     store.close()
 
 
@@ -252,7 +259,8 @@ def test_markdown_escaping_makes_titles_inert():
     assert md_text("[x](javascript:alert(3)) <script>") == \
         r"\[x\]\(javascript:alert\(3\)\) \<script\>"
     assert md_link("<b>T</b>", "javascript:alert(1)") == r"\<b\>T\</b\>"
-    assert md_link("T", "https://e.org/a>b") == "[T](<https://e.org/a%3Eb>)"
+    assert md_link("T", "https://e.org/a>b") == "T"  # a URL that could close <…> is no link
+    assert md_link("T", "https://e.org/a") == "[T](<https://e.org/a>)"
 
 
 def test_json_contract_of_a_document_names_date_precision(small_lib):

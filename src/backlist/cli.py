@@ -561,7 +561,10 @@ def context(
     draft_text = _read_draft(str(draft)) if draft else None
     pack = _run(lambda lib: lib.context(topic_text or None, draft_text, budget))
     if out_file:
-        out_file.write_text(pack, encoding="utf-8")
+        try:
+            out_file.write_text(pack, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{out_file}: cannot write ({exc.strerror or exc})")
         err.print(f"Wrote {out_file}")
     else:
         sys.stdout.write(pack)

@@ -282,12 +282,16 @@ def create_server(library_path: str | os.PathLike[str] | None = None,
 
 def _opener(library_path: str | os.PathLike[str] | None, database: str | None = None) -> Opener:
     """Opens the library once, on first use (so the server starts even before an ingest)."""
+    import threading
+
     state: dict[str, Library] = {}
+    lock = threading.Lock()
 
     def open_lib() -> Library:
-        if "lib" not in state:
-            state["lib"] = Library(library_path, read_only=True, database=database)
-        return state["lib"]
+        with lock:  # tools run in worker threads: the first calls may come at once
+            if "lib" not in state:
+                state["lib"] = Library(library_path, read_only=True, database=database)
+            return state["lib"]
 
     return open_lib
 
@@ -376,17 +380,18 @@ async def _serve_stdio(server) -> None:
 
 
 def http_app(server, host: str, port: int, token: str | None):
-    """The streamable-HTTP app: Host/Origin checked against the bound address (DNS rebinding),
-    and off loopback a bearer token is required on every request."""
+    """The streamable-HTTP app. On loopback, Host and Origin must be loopback names (no DNS
+    rebinding); off loopback every request needs the bearer token instead (a rebinding page
+    cannot know it), and clients may name the server however they reach it (0.0.0.0, an IP, a
+    DNS name)."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     from backlist.auth import require_token
 
-    names = [host, f"{host}:{port}"] if host not in LOOPBACK else \
-        ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+    names = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
     security = TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=names,
-        allowed_origins=[f"http://{n}" for n in names] + [f"https://{n}" for n in names])
+        enable_dns_rebinding_protection=host in LOOPBACK, allowed_hosts=names,
+        allowed_origins=[f"http://{n}" for n in names])
     app = server.streamable_http_app(host=host, transport_security=security)
     if host in LOOPBACK and not token:
         return app

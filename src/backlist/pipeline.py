@@ -122,6 +122,10 @@ class Ingestor:
             return
         try:
             ids = self._read_and_write(unit, ctx, site, report)
+            # With problems the fingerprint is not kept, so the next run reads it (and says so)
+            # again. Inside the try: the time limit may still strike here.
+            removed = self.store.record_source(unit.path, unit.kind,
+                                               "" if ctx.problems else fingerprint, ids)
         except IngestError as exc:
             report.errors.append(str(exc))
             report.errors += [str(e) for e in ctx.problems]
@@ -140,9 +144,6 @@ class Ingestor:
         counts = {k: v for k, v in ctx.counts.items() if v}
         report.totals.update(counts)
         report.sources.append(SourceReport(unit.path, unit.kind, len(ids), counts))
-        # With problems, the fingerprint is not kept, so the next run reads it (and says so) again.
-        removed = self.store.record_source(unit.path, unit.kind,
-                                           "" if ctx.problems else fingerprint, ids)
         report.documents_removed += len(removed)
 
     def _read_and_write(self, unit: SourceUnit, ctx: ReadContext, site: str | None,

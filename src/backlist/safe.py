@@ -44,7 +44,7 @@ def safe_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if _ESCAPES.search(url) or any(c.isspace() for c in url):
+    if _ESCAPES.search(url) or any(c.isspace() or c in '<>"`' for c in url):
         return None
     try:
         parts = urlsplit(url)
@@ -65,7 +65,8 @@ def md_text(text: str | None) -> str:
 def md_quote_text(text: str | None) -> str:
     """Body text for a Markdown quote: one line, tags shown as text (< and > escaped as entities
     so no renderer takes them for HTML); other characters kept so quotes read naturally."""
-    return one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    quoted = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return quoted.replace("](", "]\\(").replace("![", "!\\[")  # no live links or images
 
 
 def md_link(label: str | None, url: str | None) -> str:
@@ -74,7 +75,7 @@ def md_link(label: str | None, url: str | None) -> str:
     ok = safe_url(url)
     if not ok:
         return shown
-    return f"[{shown}](<{ok.replace('>', '%3E').replace('<', '%3C')}>)"
+    return f"[{shown}](<{ok}>)"
 
 
 def html_text(text: str | None) -> str:

@@ -49,21 +49,6 @@ class Timeline:
     notes: list[str] = field(default_factory=list)
 
 
-class _LockedEmbedder:
-    """One encode at a time: torch models are not safe to call from several threads at once,
-    and on 2 cores concurrent encodes only slow each other down."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.dim = inner.dim
-        self._lock = threading.Lock()
-
-    def encode(self, texts: list[str]):
-        with self._lock:
-            return self.inner.encode(texts)
-
-
 class Library:
     def __init__(self, path: str | os.PathLike[str] | None = None, read_only: bool = False,
                  database: str | None = None) -> None:
@@ -73,7 +58,7 @@ class Library:
         self.dir = _checked_dir(library_dir(path), create=not read_only)
         self.store: Store = open_store(self.dir, read_only,
                                        database or os.environ.get("BACKLIST_DATABASE_URL"))
-        self._embedder: _LockedEmbedder | None = None
+        self._embedder: Embedder | None = None
         self._embedder_lock = threading.Lock()
         self._citations: tuple[str, Any] | None = None
         self._ingestor = Ingestor(self.store, self.dir, self.embedder)
@@ -96,10 +81,11 @@ class Library:
     def embedder(self) -> Embedder:
         with self._embedder_lock:
             if self._embedder is None:
-                self._embedder = _LockedEmbedder(load_embedder(self.embedder_spec))
+                self._embedder = load_embedder(self.embedder_spec)
             return self._embedder
 
     def use_embedder(self, spec: str) -> None:
+        load_embedder(spec)  # a bad spec fails here, before anything is saved or wiped
         if spec != self.embedder_spec or self.store.get_meta("embedder_spec") is None:
             self.store.set_meta("embedder_spec", spec)
             self._embedder = None
@@ -181,7 +167,7 @@ class Library:
 
     # --- retrieval ------------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: str = "hybrid", flt: DocFilter | None = None,
-               per_doc: int = 3, explain: bool = False, min_score: float = 0.0,
+               per_doc: int = 3, explain: bool = False, min_score: float | None = None,
                sort: str = "relevance", recent: bool = False) -> Results:
         """Documents for a query, best first. sort="date" orders the relevant ones newest first;
         recent favours newer pieces among relevant ones ("my latest take on X"); explain says
@@ -193,9 +179,9 @@ class Library:
             raise UsageError(f"sort {sort!r}: choose relevance or date")
         searcher = Searcher(self)
         mode, notes = self._usable_mode(searcher, _check_mode(mode))
-        pool = k * 3 if (recent or sort == "date" or min_score) else k
+        pool = k * 3 if (recent or sort == "date" or min_score is not None) else k
         hits = [h for h in searcher.search(query, k=pool, mode=mode, flt=flt, per_doc=per_doc)
-                if h.score >= min_score]
+                if min_score is None or h.score >= min_score]
         if recent:
             hits = favour_recent(hits)
         if sort == "date":
@@ -356,7 +342,10 @@ class Library:
         cited: dict[str, int] = {}
         for link in self.store.links():
             cited[link.target_id] = cited.get(link.target_id, 0) + 1
-        return write_review(self, since, until, out, citations=cited or None)
+        try:
+            return write_review(self, since, until, out, citations=cited or None)
+        except OSError as exc:
+            raise BacklistError(f"{out}: cannot write the review ({exc.strerror or exc})") from exc
 
 
 def open_store(folder: Path, read_only: bool, database: str | None) -> Store:

@@ -576,7 +576,8 @@ def metric_chart(data: ReviewData, out_dir: Path, stem: str) -> ch.Chart | None:
     alt = (f"Bar chart of {name} for {_n(len(shown), 'piece')} in {data.span.label}, highest first. "
            f"{best.title or best.id} had the most, {_fmt_metric(data.metric, value)}; "
            f"the median was {_fmt_metric(data.metric, median)}.")
-    return ch.save(fig, out_dir, f"{stem}-{data.metric}", title, alt, key="metric")
+    slug = re.sub(r"[^a-z0-9]+", "-", (data.metric or "metric").lower()).strip("-") or "metric"
+    return ch.save(fig, out_dir, f"{stem}-{slug}", title, alt, key="metric")
 
 
 def draw_review_charts(data: ReviewData, out_dir: Path, stem: str = "review") -> list[ch.Chart]:

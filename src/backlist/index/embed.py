@@ -79,10 +79,37 @@ class OpenAICompatibleEmbedder:
         return arr / np.where(norms == 0, 1, norms)
 
 
+class LockedEmbedder:
+    """One encode at a time on a shared model: torch models and HF tokenizers are not safe to call
+    from several threads at once, and on 2 cores concurrent encodes only slow each other down.
+    load_embedder caches one per spec, so every Library in a process shares the model and lock."""
+
+    def __init__(self, inner: Embedder) -> None:
+        import threading
+
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return self.inner.encode(texts)
+
+
 @lru_cache(maxsize=4)
 def load_embedder(spec: str = DEFAULT_SPEC) -> Embedder:
     """'minilm' (default), a model folder, 'URL#model' for an OpenAI-compatible endpoint, or
-    'hash' (a deterministic test embedder)."""
+    'hash' (a deterministic test embedder). A bad spec is one BacklistError line."""
+    from backlist.errors import BacklistError
+
+    try:
+        return LockedEmbedder(_load(spec))
+    except (OSError, ValueError, ImportError) as exc:
+        raise BacklistError(f"embedder {spec!r}: {exc}") from exc
+
+
+def _load(spec: str) -> Embedder:
     if spec in ("", DEFAULT_SPEC):
         emb = SentenceTransformerEmbedder(default_model_path())
         emb.name = "all-MiniLM-L6-v2"

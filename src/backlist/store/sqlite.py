@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import sqlite_vec
@@ -90,7 +93,7 @@ class SQLiteStore(Store):
         self.path = Path(path)
         self.read_only = read_only
         self._local = threading.local()
-        self._conns: list[Any] = []
+        self._conns: list[tuple[weakref.ref[threading.Thread], Any]] = []
         self._lock = threading.Lock()
         self._matrix = None
         self._matrix_lock = threading.Lock()
@@ -107,13 +110,26 @@ class SQLiteStore(Store):
             conn = self._connect(self.read_only)
             self._local.conn = conn
             with self._lock:
-                self._conns.append(conn)
+                self._close_dead_threads()
+                self._conns.append((weakref.ref(threading.current_thread()), conn))
         return conn
+
+    def _close_dead_threads(self) -> None:
+        """Servers' worker threads come and go: close the connections of finished ones."""
+        alive = []
+        for ref, conn in self._conns:
+            thread = ref()
+            if thread is not None and thread.is_alive():
+                alive.append((ref, conn))
+            else:
+                with contextlib.suppress(sqlite3.ProgrammingError):
+                    conn.close()
+        self._conns = alive
 
     def _connect(self, read_only: bool):
         try:
             if read_only:
-                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                conn = sqlite3.connect(_ro_uri(self.path), uri=True,
                                        check_same_thread=False, timeout=30)
             else:
                 conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
@@ -134,7 +150,7 @@ class SQLiteStore(Store):
     def _upgrade_if_needed(self) -> None:
         """Readers cannot migrate; an older library is upgraded once by a writing connection."""
         try:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            conn = sqlite3.connect(_ro_uri(self.path), uri=True, timeout=30)
             version = _schema_version(conn)
             conn.close()
         except sqlite3.DatabaseError as exc:
@@ -610,13 +626,19 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         with self._lock:
-            conns, self._conns = self._conns, []
+            conns, self._conns = [c for _, c in self._conns], []
         for conn in conns:
             try:
                 conn.close()
             except sqlite3.ProgrammingError:
                 pass
         self._local = threading.local()
+
+
+def _ro_uri(path: Path) -> str:
+    """A read-only SQLite URI; the path is percent-encoded so '#', '?' or '%' in a folder name
+    cannot cut it short (and open, or create, another file)."""
+    return "file:" + quote(str(path.resolve())) + "?mode=ro"
 
 
 def _schema_version(conn) -> int:
