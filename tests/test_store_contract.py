@@ -473,3 +473,32 @@ def test_cli_with_database(twin_libraries, tmp_path: Path) -> None:
     assert hits and hits[0]["doc_id"] == top_docs(a.search(QUERIES[0]), 1)[0]
     res = runner.invoke(app, ["--database", "mysql://x/y", "search", "x"], env=env)
     assert res.exit_code != 0 and "postgresql" in res.output
+
+
+def test_cli_migrate_copies_a_library_and_the_copy_answers_the_same(
+        tmp_path: Path, pg_server: PgServer, monkeypatch) -> None:
+    """`backlist migrate --to URL`, then the same search on both libraries."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from backlist.cli import app
+    from backlist.service import Library
+
+    monkeypatch.setenv("BACKLIST_EMBEDDER", "hash")
+    demo = Path(__file__).resolve().parent.parent / "examples" / "demo-archive"
+    lib = Library(tmp_path / "lib")
+    lib.ingest([str(demo)])
+    lib.close()
+    pg_server.create_database("db_cli_migrate")
+    url = pg_server.url_for("db_cli_migrate")
+    runner = CliRunner()
+    res = runner.invoke(app, ["--library", str(tmp_path / "lib"), "migrate", "--to", url])
+    assert res.exit_code == 0 and "Copied and verified" in res.output, res.output
+    again = runner.invoke(app, ["--library", str(tmp_path / "lib"), "migrate", "--to", url])
+    assert again.exit_code == 1 and "not empty" in again.output
+    query = ["search", "kelp farm winter", "--json", "-k", "3"]
+    here = json.loads(runner.invoke(app, ["--library", str(tmp_path / "lib"), *query]).stdout)
+    there = json.loads(runner.invoke(app, ["--library", str(tmp_path / "lib"), "--database", url,
+                                           *query]).stdout)
+    assert [h["doc_id"] for h in here][:1] == [h["doc_id"] for h in there][:1]

@@ -528,6 +528,25 @@ def mcp(
 
 
 @app.command()
+def migrate(to: Annotated[str, typer.Option(
+        "--to", help="A postgresql:// URL of an empty database.")]) -> None:
+    """Copy this library (documents, passages with their vectors, topics, tags, metrics,
+    entities, citations) into a PostgreSQL database, without re-embedding; counts are verified."""
+    from backlist.service import open_store
+    from backlist.store.migrate import copy_library
+
+    def work(lib):
+        dst = open_store(lib.dir, read_only=False, database=to)
+        try:
+            return copy_library(lib.store, dst)
+        finally:
+            dst.close()
+
+    counts = _run(work)
+    out.print("Copied and verified: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,

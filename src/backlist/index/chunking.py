@@ -57,7 +57,8 @@ def chunk(doc: Document, max_tokens: int = MAX_TOKENS,
         if cur:
             start, end = cur[0][0], cur[-1][1]
             speakers = [s for *_, s in cur if s]
-            speaker = max(set(speakers), key=speakers.count) if speakers else None
+            # ties go to the first speaker (a set would make it depend on PYTHONHASHSEED)
+            speaker = max(dict.fromkeys(speakers), key=speakers.count) if speakers else None
             passages.append(Passage(doc.id, len(passages), doc.text[start:end], start, end, speaker))
         cur, cur_tokens = [], 0
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,6 +154,18 @@ class Store(ABC):
     @abstractmethod
     def all_passages(self) -> list[tuple[int, str, str | None]]:
         """(passage id, text, document title) of every passage, for benchmarks and reindexing."""
+    @abstractmethod
+    def export_vectors(self, batch: int = 2000) -> Iterator[list[tuple[str, int, bytes]]]:
+        """Stored vectors in batches of (doc id, passage idx, float32 blob): for migrations."""
+    @abstractmethod
+    def import_vectors(self, rows: Sequence[tuple[str, int, bytes]]) -> int:
+        """Store vectors for passages named by (doc id, idx); returns how many matched."""
+    @abstractmethod
+    def metric_rows(self) -> list[tuple[str, str, float, str | None]]:
+        """Every metric as (doc id, name, value, origin)."""
+    @abstractmethod
+    def meta_items(self) -> dict[str, str]:
+        """Every library setting (embedder, versions)."""
     @abstractmethod
     def integrity_check(self) -> str:
         """'ok' when the database is sound, else what is wrong."""

@@ -17,7 +17,6 @@ from typing import Any
 from backlist.errors import BacklistError
 from backlist.model import Document
 from backlist.store.base import DocFilter, Store
-from backlist.store.sqlite import SQLiteStore
 
 BATCH = 200  # documents per read
 VECTOR_BATCH = 2000
@@ -91,41 +90,12 @@ def _copy_vectors(src: Store, dst: Store) -> int:
 
 def read_vectors(src: Store) -> Iterator[list[tuple[str, int, bytes]]]:
     """Stored vectors as batches of (doc id, passage idx, float32 blob)."""
-    export = getattr(src, "export_vectors", None)
-    if export is not None:
-        yield from export(VECTOR_BATCH)
-        return
-    if not isinstance(src, SQLiteStore):
-        raise BacklistError(f"{type(src).__name__}: cannot read its stored vectors")
-    if src.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'passages_vec'").fetchone() is None:
-        return
-    last = 0
-    while True:
-        rows = src.db.execute(
-            "SELECT v.rowid, p.doc_id, p.idx, v.embedding FROM passages_vec v "
-            "JOIN passages p ON p.id = v.rowid WHERE v.rowid > ? ORDER BY v.rowid LIMIT ?",
-            (last, VECTOR_BATCH)).fetchall()
-        if not rows:
-            return
-        last = rows[-1][0]
-        yield [(r[1], r[2], bytes(r[3])) for r in rows]
+    yield from src.export_vectors(VECTOR_BATCH)
 
 
 def write_vectors(dst: Store, rows: list[tuple[str, int, bytes]]) -> int:
     """Store vectors for passages named by (doc id, idx); returns how many matched."""
-    importer = getattr(dst, "import_vectors", None)
-    if importer is not None:
-        return int(importer(rows))
-    if not isinstance(dst, SQLiteStore):
-        raise BacklistError(f"{type(dst).__name__}: cannot store vectors by passage")
-    keys = {(r[0], r[1]): r[2] for r in rows}
-    doc_ids = sorted({k[0] for k in keys})
-    marks = ",".join("?" * len(doc_ids))
-    found = [(pid, keys[(doc_id, idx)]) for pid, doc_id, idx in dst.db.execute(
-        f"SELECT id, doc_id, idx FROM passages WHERE doc_id IN ({marks})", doc_ids)
-        if (doc_id, idx) in keys]
-    dst.save_embeddings(found)
-    return len(found)
+    return int(dst.import_vectors(rows))
 
 
 def _copy_sources(src: Store, dst: Store) -> None:
@@ -145,13 +115,7 @@ def _copy_metrics(src: Store, dst: Store) -> None:
 
 
 def _metric_rows(src: Store) -> list[tuple[str, str, float, str | None]]:
-    rows = getattr(src, "metric_rows", None)
-    if rows is not None:
-        return list(rows())
-    if isinstance(src, SQLiteStore):
-        return [tuple(r) for r in src.db.execute(  # type: ignore[misc]
-            "SELECT doc_id, name, value, origin FROM metrics ORDER BY doc_id, name")]
-    return [(d, n, v, "source") for d, values in src.metrics().items() for n, v in values.items()]
+    return list(src.metric_rows())
 
 
 def _copy_topics(src: Store, dst: Store) -> None:
@@ -165,13 +129,7 @@ def _copy_topics(src: Store, dst: Store) -> None:
 
 
 def _meta_items(src: Store) -> dict[str, str]:
-    items = getattr(src, "meta_items", None)
-    if items is not None:
-        return dict(items())
-    if isinstance(src, SQLiteStore):
-        return {r[0]: r[1] for r in src.db.execute("SELECT key, value FROM meta")}
-    keys = ("embed_model", "embed_dim", "embedder_spec", "chunker_version", "links_dirty")
-    return {k: v for k in keys if (v := src.get_meta(k)) is not None}
+    return dict(src.meta_items())
 
 
 def _verify(src: Store, dst: Store, ids: list[str]) -> dict[str, int]:

@@ -413,7 +413,7 @@ class PostgresStore(Store):
             clauses.append("EXISTS (SELECT 1 FROM entity_mentions e WHERE e.doc_id = d.id AND "
                            "(lower(e.entity) = lower(%s) OR lower(e.parent) = lower(%s)))")
             args += [flt.entity, flt.entity]
-        author = getattr(flt, "author", None)
+        author = flt.author
         if author:  # any of the document's authors, case-insensitive
             clauses.append("(lower(d.author) = lower(%s) OR EXISTS (SELECT 1 FROM "
                            "jsonb_array_elements_text(d.authors) a WHERE lower(a) = lower(%s)))")

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -619,6 +619,35 @@ class SQLiteStore(Store):
             rows = self.db.execute("SELECT * FROM doc_links WHERE source_id = ? OR target_id = ? "
                                    "ORDER BY source_id, target_id", (doc_id, doc_id))
         return [DocLink(r["source_id"], r["target_id"], r["how"], r["evidence"]) for r in rows]
+
+    def export_vectors(self, batch: int = 2000) -> Iterator[list[tuple[str, int, bytes]]]:
+        if not self._has_vec():
+            return
+        last = 0
+        while rows := self.db.execute(
+                "SELECT v.rowid, p.doc_id, p.idx, v.embedding FROM passages_vec v "
+                "JOIN passages p ON p.id = v.rowid WHERE v.rowid > ? ORDER BY v.rowid LIMIT ?",
+                (last, batch)).fetchall():
+            last = rows[-1][0]
+            yield [(r[1], r[2], bytes(r[3])) for r in rows]
+
+    def import_vectors(self, rows: Sequence[tuple[str, int, bytes]]) -> int:
+        keys = {(r[0], r[1]): r[2] for r in rows}
+        doc_ids = sorted({k[0] for k in keys})
+        if not doc_ids:
+            return 0
+        found = [(pid, keys[(doc_id, idx)]) for pid, doc_id, idx in self.db.execute(
+            f"SELECT id, doc_id, idx FROM passages WHERE doc_id IN ({','.join('?' * len(doc_ids))})",
+            doc_ids) if (doc_id, idx) in keys]
+        self.save_embeddings(found)
+        return len(found)
+
+    def metric_rows(self) -> list[tuple[str, str, float, str | None]]:
+        return [(r[0], r[1], r[2], r[3]) for r in self.db.execute(
+            "SELECT doc_id, name, value, origin FROM metrics ORDER BY doc_id, name")]
+
+    def meta_items(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.db.execute("SELECT key, value FROM meta")}
 
     def integrity_check(self) -> str:
         rows = [r[0] for r in self.db.execute("PRAGMA integrity_check")]
