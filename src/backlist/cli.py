@@ -560,8 +560,6 @@ def serve(
     if host not in LOOPBACK and not token:
         _fail(f"--host {host} is reachable from other machines: pass --token (or set "
               "BACKLIST_TOKEN)")
-    err.print(f"backlist on http://{host}:{port}/ (MCP at /mcp)" +
-              (" — a token is required on every request" if token else ""))
     try:
         serve_web(STATE["library"], host, port, token, STATE.get("database"))
     except BacklistError as exc:
