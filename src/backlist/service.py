@@ -113,8 +113,11 @@ class Library:
         return self._ingestor.reindex(progress)
 
     # --- reading ----------------------------------------------------------------------------
-    def list(self, flt: DocFilter | None = None, order: str = "date") -> builtins.list[Document]:
-        return self.store.list_documents(flt or DocFilter(), order, with_turns=True)
+    def list(self, flt: DocFilter | None = None, order: str = "date",
+             with_turns: bool = False) -> builtins.list[Document]:
+        """Documents matching flt; speaker turns (large for interviews) only if asked: `get`
+        returns one document with them."""
+        return self.store.list_documents(flt or DocFilter(), order, with_turns=with_turns)
 
     def get(self, doc_id: str) -> Document:
         doc_id = _need(doc_id, "document id", MAX_ID_CHARS)

@@ -284,7 +284,9 @@ class SQLiteStore(Store):
             return {}
         rows = self.db.execute(
             f"SELECT * FROM documents WHERE id IN ({','.join('?' * len(ids))})", list(ids))
-        return {r["id"]: self._doc(r, with_turns) for r in rows}
+        rows = rows.fetchall()
+        metrics = self._metrics_of([r["id"] for r in rows])
+        return {r["id"]: self._doc(r, with_turns, metrics) for r in rows}
 
     def resolve_id(self, prefix: str) -> list[str]:
         return [r[0] for r in self.db.execute(
@@ -298,7 +300,23 @@ class SQLiteStore(Store):
                   "date_desc": "d.date IS NULL, d.date DESC, d.source, d.position",
                   "source": "d.source, CAST(substr(d.position, 6) AS INTEGER), d.position"}
         sql = f"SELECT d.* FROM documents d {where} ORDER BY {orders.get(order, orders['date'])}"
-        return [self._doc(r, with_turns) for r in self.db.execute(sql, args)]
+        rows = self.db.execute(sql, args).fetchall()
+        metrics = self._metrics_of(None if len(rows) > 500 else [r["id"] for r in rows])
+        return [self._doc(r, with_turns, metrics) for r in rows]
+
+    def _metrics_of(self, ids: list[str] | None) -> dict[str, dict[str, float]]:
+        """Metrics of many documents in one query (all of them when ids is None)."""
+        out: dict[str, dict[str, float]] = {}
+        if ids is not None and not ids:
+            return out
+        sql = "SELECT doc_id, name, value FROM metrics"
+        args: list[Any] = []
+        if ids is not None:
+            sql += f" WHERE doc_id IN ({','.join('?' * len(ids))})"
+            args = list(ids)
+        for r in self.db.execute(sql, args):
+            out.setdefault(r[0], {})[r[1]] = r[2]
+        return out
 
     def _where(self, flt: DocFilter) -> tuple[str, list[Any]]:
         clauses, args = [], []
@@ -372,7 +390,8 @@ class SQLiteStore(Store):
                 "sources": q("SELECT COUNT(*) FROM sources").fetchone()[0],
                 "by_kind": by_kind, "by_year": by_year}
 
-    def _doc(self, r: sqlite3.Row, with_turns: bool = True) -> Document:
+    def _doc(self, r: sqlite3.Row, with_turns: bool = True,
+             metrics: dict[str, dict[str, float]] | None = None) -> Document:
         doc = Document(
             id=r["id"], kind=r["kind"], source=r["source"], position=r["position"] or "",
             text=r["text"], title=r["title"], subtitle=r["subtitle"], date=r["date"],
@@ -384,8 +403,11 @@ class SQLiteStore(Store):
             duplicate_of=r["duplicate_of"])
         if r["linked_url"] and not r["url"]:
             doc.metadata["url_basis"] = "from a linked copy"
-        doc.metrics = {m[0]: m[1] for m in self.db.execute(
-            "SELECT name, value FROM metrics WHERE doc_id = ?", (doc.id,))}
+        if metrics is not None:
+            doc.metrics = dict(metrics.get(doc.id, {}))
+        else:
+            doc.metrics = {m[0]: m[1] for m in self.db.execute(
+                "SELECT name, value FROM metrics WHERE doc_id = ?", (doc.id,))}
         return doc
 
     # --- passages & indexes ---------------------------------------------------------------
