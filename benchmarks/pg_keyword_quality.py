@@ -31,7 +31,7 @@ from backlist.index.evaluate import load_queries, resolver
 from backlist.index.search import CANDIDATES, COMMON_SHARE, STOPWORDS, Searcher, parse_query
 from backlist.service import Library
 from backlist.store import postgres_schema as ps
-from backlist.store.base import DocFilter, KeywordQuery, PassageHit
+from backlist.store.base import TITLE_WEIGHT, DocFilter, KeywordQuery, PassageHit
 from backlist.store.pg_server import PgServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +83,8 @@ def pg_ranker(conn: psycopg.Connection, method: str) -> Callable[[str], list[Pas
         if not tsq:
             return []
         if method == "bm25_sql":
-            rows = conn.execute(ps.BM25_SQL, ps.bm25_params(tsq, CANDIDATES)).fetchall()
+            params = ps.bm25_params(tsq, CANDIDATES, title_weight=TITLE_WEIGHT)
+            rows = conn.execute(ps.BM25_SQL, params).fetchall()
             pid_doc = dict(conn.execute("SELECT id, doc_id FROM passages WHERE id = ANY(%s)",
                                         ([r[0] for r in rows],)).fetchall())
             return [PassageHit(r[0], pid_doc[r[0]], float(r[1]), i, None) for i, r in enumerate(rows)]

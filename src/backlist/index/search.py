@@ -1,10 +1,11 @@
 """Keyword (FTS5/BM25), semantic (sqlite-vec) and hybrid retrieval, ranked per document.
 
 Hybrid is an equal-weight sum of per-document scores (keyword normalised by its best score,
-semantic min-max), less a small length prior: a document scores by its best passage, and one with
-80 passages has 80 draws at a high cosine, so each document pays LENGTH_PRIOR * ln(passages).
-Weights and prior were chosen on the tune split of eval/ (eval/tune_fusion.py), not the held-out
-one; eval/README.md has the figures.
+semantic min-max), a document scoring by its best passage. LENGTH_PRIOR can charge a document
+LENGTH_PRIOR * ln(passages) for the many draws a long one gets at a high cosine; with titles
+weighted 2.0 in BM25 (store.base.TITLE_WEIGHT) the prior no longer helped on the tune split, so
+it is 0. Every weight here was chosen on the tune split of eval/ (eval/tune_fusion.py), never on
+the held-out one; eval/README.md has the figures.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from backlist.store.base import DocFilter, KeywordQuery, PassageHit
 
 MODES = ("hybrid", "keyword", "semantic")
 KEYWORD_WEIGHT = 0.5
-LENGTH_PRIOR = 0.05
+LENGTH_PRIOR = 0.0
 CANDIDATES = 300
 COMMON_SHARE = 0.5  # a word in more than half the passages is left out of the keyword query
 MAX_KEYWORD_ROWS = 20_000
@@ -155,12 +156,13 @@ class Searcher:
 
     def _fuse(self, kw_doc, sem_doc, mode: str) -> dict[str, tuple[float, float, float]]:
         """(total, keyword part, semantic part) per document: keyword normalised by its best,
-        semantic min-max, hybrid = equal-weight sum less the length prior."""
+        semantic min-max, hybrid = equal-weight sum (less the length prior, when set)."""
         kw_max = max((s for s, _ in kw_doc.values()), default=0.0) or 1.0
         sem_vals = [s for s, _ in sem_doc.values()]
         sem_hi = max(sem_vals, default=1.0)
         sem_lo = min(sem_vals, default=0.0) if len(sem_vals) > 1 else 0.0
-        lengths = self.store.passage_counts(set(kw_doc) | set(sem_doc)) if mode == "hybrid" else {}
+        lengths = self.store.passage_counts(set(kw_doc) | set(sem_doc)) \
+            if mode == "hybrid" and LENGTH_PRIOR else {}
         scores: dict[str, tuple[float, float, float]] = {}
         for doc_id in set(kw_doc) | set(sem_doc):
             k_s = kw_doc.get(doc_id, (0.0, []))[0] / kw_max

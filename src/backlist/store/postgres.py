@@ -33,7 +33,7 @@ from psycopg.types.json import Jsonb
 from backlist.errors import BacklistError
 from backlist.model import Document, Passage, Turn
 from backlist.store import postgres_schema as ps
-from backlist.store.base import DocFilter, DocLink, KeywordQuery, PassageHit, Store
+from backlist.store.base import TITLE_WEIGHT, DocFilter, DocLink, KeywordQuery, PassageHit, Store
 from backlist.store.sqlite import passage_hash
 
 EF_SEARCH = 100  # HNSW candidate list: recall@10 measured in benchmarks/pg_bench.py
@@ -601,7 +601,8 @@ class PostgresStore(Store):
         tsq = self._tsquery(query)
         if not tsq:
             return []
-        params = ps.bm25_params(tsq, k, filter=bool(query.phrases) or query.require_all)
+        params = ps.bm25_params(tsq, k, filter=bool(query.phrases) or query.require_all,
+                                title_weight=TITLE_WEIGHT)
         rows = self._rows(f"SELECT b.passage_id, p.doc_id, b.score, p.speaker FROM ({ps.BM25_SQL}) b "
                           "JOIN passages p ON p.id = b.passage_id ORDER BY b.score DESC, b.passage_id",
                           params)

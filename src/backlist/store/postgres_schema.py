@@ -85,7 +85,7 @@ CREATE INDEX IF NOT EXISTS doc_links_target ON doc_links(target_id);
 
 # BM25 statistics. Triggers are per statement (transition tables), so a bulk insert costs one
 # update of the corpus row, not one per passage. Frequencies are split by field so the query
-# can weight the title like FTS5's bm25(passages_fts, 1.0, 0.5) does.
+# can weight the title as FTS5 does (store.base.TITLE_WEIGHT).
 _V2 = r"""
 CREATE TABLE IF NOT EXISTS bm25_terms (
   lexeme text COLLATE "C" NOT NULL, passage_id bigint NOT NULL,
@@ -301,7 +301,7 @@ LIMIT %(k)s
 """
 
 
-def bm25_params(tsquery: str, k: int, filter: bool = False, title_weight: float = 0.5,
+def bm25_params(tsquery: str, k: int, filter: bool = False, title_weight: float = 2.0,
                 k1: float = 1.2, b: float = 0.75) -> dict[str, Any]:
     """Parameters for BM25_SQL; ``tsquery`` is tsquery text (e.g. from tsquery_text)."""
     return {"tsquery": tsquery, "k": int(k), "filter": bool(filter),

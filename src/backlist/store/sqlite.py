@@ -17,7 +17,7 @@ import sqlite_vec
 
 from backlist.errors import BacklistError
 from backlist.model import Document, Passage, Turn
-from backlist.store.base import DocFilter, DocLink, KeywordQuery, PassageHit, Store
+from backlist.store.base import TITLE_WEIGHT, DocFilter, DocLink, KeywordQuery, PassageHit, Store
 from backlist.store.sqlite_driver import sqlite3
 
 SCAN_FROM = 20_000  # passages; from here on, vector search is a matrix product in memory
@@ -478,7 +478,7 @@ class SQLiteStore(Store):
         # Rank inside FTS5 first, join afterwards: the join then touches only k rows.
         rows = self.db.execute(
             "SELECT f.rowid, p.doc_id, f.s, p.speaker FROM (SELECT rowid, "
-            "bm25(passages_fts, 1.0, 0.5) AS s FROM passages_fts WHERE passages_fts MATCH ? "
+            f"bm25(passages_fts, 1.0, {TITLE_WEIGHT}) AS s FROM passages_fts WHERE passages_fts MATCH ? "
             "ORDER BY s LIMIT ?) f JOIN passages p ON p.id = f.rowid ORDER BY f.s",
             (fts_match(query), k)).fetchall()
         return [PassageHit(r[0], r[1], -r[2], i, r[3]) for i, r in enumerate(rows)]
