@@ -84,6 +84,18 @@ def rrf(c: int, w: float, agg: Callable[[list[float]], float]):
     return rank
 
 
+def shortlisted(w: float, m: int, ms: int):
+    """The weighted sum, with the keyword's m best and the semantic's ms best documents first."""
+    inner = weighted(w, best)
+
+    def rank(kw: dict[str, list[float]], sem: dict[str, list[float]]) -> list[str]:
+        top = {d for d, _ in sorted(kw.items(), key=lambda kv: (-kv[1][0], kv[0]))[:m]}
+        top |= {d for d, _ in sorted(sem.items(), key=lambda kv: (-kv[1][0], kv[0]))[:ms]}
+        ranked = inner(kw, sem)
+        return [d for d in ranked if d in top] + [d for d in ranked if d not in top]
+    return rank
+
+
 def best(v: list[float]) -> float:
     return v[0]
 
@@ -103,6 +115,10 @@ def variants(length: dict[str, int]) -> dict[str, Callable]:
     for c in (10, 30, 60):
         for w in (0.5, 0.6, 0.7):
             out[f"rrf c={c} w={w}"] = rrf(c, w, best)
+    for w in (0.4, 0.5, 0.6, 0.7):
+        for m in (2, 3, 4, 5):
+            for ms in (1, 2):
+                out[f"shortlist w={w} kw={m} sem={ms}"] = shortlisted(w, m, ms)
     out["keyword only"] = weighted(1.0, best)
     out["semantic only"] = weighted(0.0, best)
     return out
@@ -179,11 +195,15 @@ def main() -> int:
         rows.append(("bm25s (reference)", score(bm25s_rankings(lib, queries), queries, names)))
         wins, losses = r5_changes(rankings[args.report], rankings["keyword only"], queries, names)
         print(f"R@5 against keyword only: {wins} queries gained, {losses} lost")
+    else:
+        kw = rankings["keyword only"]
+        changes = {name: r5_changes(r, kw, queries, names) for name, r in rankings.items()}
     rows.sort(key=lambda r: -r[1]["MRR"])
     print(f"{part}: {len(queries)} queries")
-    print(f"{'variant':40} {'MRR':>6} {'R@1':>6} {'R@5':>6} {'R@10':>6}")
+    print(f"{'variant':40} {'MRR':>6} {'R@1':>6} {'R@5':>6} {'R@10':>6}  R@5 vs keyword")
     for name, m in rows:
-        print(f"{name:40} {m['MRR']:6.3f} {m['R@1']:6.3f} {m['R@5']:6.3f} {m['R@10']:6.3f}")
+        vs = "" if args.report else "  +{} -{}".format(*changes[name])
+        print(f"{name:40} {m['MRR']:6.3f} {m['R@1']:6.3f} {m['R@5']:6.3f} {m['R@10']:6.3f}{vs}")
     return 0
 
 

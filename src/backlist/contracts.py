@@ -74,4 +74,8 @@ def hit_json(h: Hit) -> dict[str, Any]:
            "passages": [passage_json(p, s) for p, s in h.passages]}
     if h.reason:
         out["reason"] = h.reason
+    if h.explain:
+        out["explain"] = {"keyword": h.keyword, "semantic": h.semantic, "matched": h.matched or [],
+                          "passage": h.passages[0][0].idx if h.passages else None,
+                          "top_group": h.shortlisted, "text": h.explain}
     return out

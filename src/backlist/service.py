@@ -420,11 +420,11 @@ def favour_recent(hits: builtins.list[Hit]) -> builtins.list[Hit]:
 
 def explanation(hit: Hit, query: str, mode: str) -> str:
     """How a hit scored: the keyword and semantic parts, the query words its passage holds,
-    and why that passage was shown."""
+    and why that passage was shown. Sets hit.matched for the JSON shape."""
     from backlist.index.search import KEYWORD_WEIGHT, terms
 
     text = " ".join(p.text.lower() for p, _ in hit.passages[:1])
-    matched = [t for t in dict.fromkeys(terms(query)) if t in text]
+    hit.matched = [t for t in dict.fromkeys(terms(query)) if t in text]
     if mode == "hybrid":
         parts = (f"keyword {hit.keyword:.2f} x {KEYWORD_WEIGHT:g} + semantic {hit.semantic:.2f} x "
                  f"{1 - KEYWORD_WEIGHT:g} = {hit.score:.3f}")
@@ -432,4 +432,12 @@ def explanation(hit: Hit, query: str, mode: str) -> str:
         parts = f"{mode} {hit.score:.3f}"
     passage = (f"passage {hit.passages[0][0].idx} scored best ({hit.passages[0][1]:.2f})"
                if hit.passages else "no passage")
-    return f"{parts}; matched: {', '.join(matched) or 'none (meaning only)'}; {passage}"
+    out = f"{parts}; matched: {', '.join(hit.matched) or 'none (meaning only)'}; {passage}"
+    if hit.shortlisted:
+        out += "; kept in the top group: " + TOP_GROUP[hit.shortlisted]
+    return out
+
+
+TOP_GROUP = {"keyword": "one of the keyword ranking's best",
+             "semantic": "the semantic ranking's best",
+             "keyword and semantic": "best by keyword and by meaning"}

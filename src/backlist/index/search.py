@@ -1,11 +1,17 @@
 """Keyword (FTS5/BM25), semantic (sqlite-vec) and hybrid retrieval, ranked per document.
 
 Hybrid is an equal-weight sum of per-document scores (keyword normalised by its best score,
-semantic min-max), a document scoring by its best passage. LENGTH_PRIOR can charge a document
-LENGTH_PRIOR * ln(passages) for the many draws a long one gets at a high cosine; with titles
-weighted 2.0 in BM25 (store.base.TITLE_WEIGHT) the prior no longer helped on the tune split, so
-it is 0. Every weight here was chosen on the tune split of eval/ (eval/tune_fusion.py), never on
-the held-out one; eval/README.md has the figures.
+semantic min-max), a document scoring by its best passage. For a typed query the top of the list
+is a shortlist: the keyword ranking's SHORTLIST_KEYWORD best documents and the semantic
+ranking's SHORTLIST_SEMANTIC best, ordered by the hybrid score, then everything else. The
+semantic model is the weaker ranker on writers' questions and, when it is confidently wrong,
+an equal-weight sum lets its favourites push the keyword's right answer out of the top five; the
+shortlist keeps each ranker's best in view and lets the sum order them.
+
+LENGTH_PRIOR can charge a document LENGTH_PRIOR * ln(passages) for the many draws a long one
+gets at a high cosine; with titles weighted 2.0 in BM25 (store.base.TITLE_WEIGHT) it no longer
+helped, so it is 0. Every weight and size here was chosen on the tune part of eval/
+(eval/tune_fusion.py), never on the held-out part; eval/README.md has the figures.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from backlist.store.base import DocFilter, KeywordQuery, PassageHit
 MODES = ("hybrid", "keyword", "semantic")
 KEYWORD_WEIGHT = 0.5
 LENGTH_PRIOR = 0.0
+SHORTLIST_KEYWORD = 3
+SHORTLIST_SEMANTIC = 1
 CANDIDATES = 300
 COMMON_SHARE = 0.5  # a word in more than half the passages is left out of the keyword query
 MAX_KEYWORD_ROWS = 20_000
@@ -49,6 +57,8 @@ class Hit:
     semantic: float = 0.0
     reason: str | None = None
     explain: str | None = None
+    shortlisted: str | None = None  # why hybrid kept it at the top ("keyword", "semantic")
+    matched: list[str] | None = None  # query words its best passage holds (set by explain)
 
 
 def terms(text: str) -> list[str]:
@@ -128,11 +138,26 @@ class Searcher:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         flt = flt or DocFilter()
         kw_doc, sem_doc = self._candidates(query, mode, flt, keyword_query, semantic_texts, exclude)
-        ranked = sorted(self._fuse(kw_doc, sem_doc, mode).items(), key=lambda kv: -kv[1][0])[:k]
+        # A draft (several semantic texts) is ranked by the sum alone: the shortlist was measured
+        # on typed queries only.
+        top = self._shortlist(kw_doc, sem_doc) if mode == "hybrid" and not semantic_texts else {}
+        ranked = sorted(self._fuse(kw_doc, sem_doc, mode).items(),
+                        key=lambda kv: (kv[0] not in top, -kv[1][0], kv[0]))[:k]
         best = self._shown_passages([d for d, _ in ranked], kw_doc, sem_doc, mode, per_doc)
         docs = self.store.get_documents([doc_id for doc_id, _ in ranked])
-        return [Hit(docs[doc_id], round(total, 4), best[doc_id], round(k_s, 4), round(s_s, 4))
+        return [Hit(docs[doc_id], round(total, 4), best[doc_id], round(k_s, 4), round(s_s, 4),
+                    shortlisted=top.get(doc_id))
                 for doc_id, (total, k_s, s_s) in ranked if doc_id in docs]
+
+    @staticmethod
+    def _shortlist(kw_doc, sem_doc) -> dict[str, str]:
+        """The documents hybrid ranks first, and which ranking put each there."""
+        out: dict[str, str] = {}
+        for doc_id, _ in sorted(kw_doc.items(), key=lambda kv: (-kv[1][0], kv[0]))[:SHORTLIST_KEYWORD]:
+            out[doc_id] = "keyword"
+        for doc_id, _ in sorted(sem_doc.items(), key=lambda kv: (-kv[1][0], kv[0]))[:SHORTLIST_SEMANTIC]:
+            out[doc_id] = "keyword and semantic" if doc_id in out else "semantic"
+        return out
 
     def _candidates(self, query: str, mode: str, flt: DocFilter, keyword_query: str | None,
                     semantic_texts: list[str] | None, exclude: set[str] | None):

@@ -1,0 +1,120 @@
+"""Hybrid's shortlist: each ranking's best documents stay at the top of a typed query's list,
+ordered among themselves by the hybrid score (deterministic test embedder)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from backlist.cli import app
+from backlist.index import search as search_mod
+from backlist.index.search import Searcher
+from backlist.service import Library
+
+TOPICS = [
+    ("Tide pools at dawn", "Anemones close when the tide pool warms; hermit crabs trade shells."),
+    ("Why I keep a field notebook", "Pencil survives rain. A notebook of tide pool counts beats memory."),
+    ("Counting shorebirds", "Sandpipers and plovers feed at the wrack line when the tide turns."),
+    ("The marsh in winter", "Spartina dies back, the marsh browns, and geese graze the mudflats."),
+    ("Kelp forests and urchins", "Urchins graze kelp to barrens when otters and sunflower stars vanish."),
+    ("A year of beach cleanups", "We logged bottle caps, rope and nurdles along the tide line each month."),
+    ("Oyster reefs as breakwaters", "Living reefs break waves and grow with the sea, unlike concrete walls."),
+    ("Reading the weather from clouds", "Mackerel skies and mares' tails warn of rain within a day."),
+    ("Estuary salinity explained",
+     "Fresh river water floats over salt water; the wedge moves with the tide."),
+    ("Storm surge maps", "Surge maps show which streets flood when a storm meets a spring tide."),
+    ("Whale watching ethics", "Boats keep their distance; whales surface where the krill gather."),
+    ("Mangrove nurseries", "Young fish shelter among mangrove roots until they are big enough for reefs."),
+]
+QUERIES = ["tide pool", "tide", "waves reefs concrete", "rain notebook", "marsh geese winter",
+           "storm flood streets", "fish shelter roots", "kelp otters", "birds feeding tide turns",
+           "salt water river", "clouds rain warning", "bottle caps rope", "whales krill boats"]
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BACKLIST_EMBEDDER", "hash")
+    root = tmp_path_factory.mktemp("shortlist")
+    src = root / "notes"
+    src.mkdir()
+    for n, (title, body) in enumerate(TOPICS):
+        (src / f"2024-01-{n + 1:02d}-note.md").write_text(
+            f"---\ntitle: {title}\ndate: 2024-01-{n + 1:02d}\n---\n{body}\n")
+    library = Library(root / "lib")
+    assert not library.ingest([str(src)]).errors
+    yield library
+    library.close()
+    mp.undo()
+
+
+def top(lib, query, mode, k=10):
+    return [h.doc.id for h in Searcher(lib).search(query, k=k, mode=mode)]
+
+
+def violations(lib, n_keyword: int = 3, n_semantic: int = 1) -> list[str]:
+    """Queries whose keyword top 3 or semantic best is missing from hybrid's top group."""
+    out = []
+    for q in QUERIES:
+        group = set(top(lib, q, "keyword")[:n_keyword]) | set(top(lib, q, "semantic")[:n_semantic])
+        if not group <= set(top(lib, q, "hybrid")[:len(group)]):
+            out.append(q)
+    return out
+
+
+def test_each_rankings_best_lead_the_hybrid_list(lib):
+    assert (search_mod.SHORTLIST_KEYWORD, search_mod.SHORTLIST_SEMANTIC) == (3, 1)
+    assert violations(lib) == []
+
+
+def test_a_confident_semantic_ranking_cannot_push_keywords_third_out(lib, monkeypatch):
+    """Keyword ranks a > b > c; semantic is sure of d and e, which keyword barely knows. The
+    plain sum puts c fifth; the shortlist keeps a, b, c and the semantic's best d on top."""
+    a, b, c, d, e = sorted(doc.id for doc in lib.list())[:5]
+    kw = {a: (1.0, []), b: (0.9, []), c: (0.5, []), d: (0.01, [])}
+    sem = {d: (0.9, []), e: (0.85, []), a: (0.3, []), b: (0.3, []), c: (0.3, [])}
+    monkeypatch.setattr(Searcher, "_candidates", lambda self, *args: (kw, sem))
+    ranked = [h.doc.id for h in Searcher(lib).search("anything", k=5, mode="hybrid")]
+    assert set(ranked[:4]) == {a, b, c, d} and ranked[4] == e
+    fused = Searcher(lib)._fuse(kw, sem, "hybrid")
+    by_sum = sorted(fused, key=lambda x: -fused[x][0])
+    assert by_sum.index(c) == 4  # what the sum alone would have done
+
+
+def test_shortlist_is_ordered_by_the_hybrid_score(lib):
+    for q in QUERIES:
+        hits = Searcher(lib).search(q, k=10, mode="hybrid")
+        group = [h for h in hits if h.shortlisted]
+        assert hits[:len(group)] == group
+        assert [h.score for h in group] == sorted((h.score for h in group), reverse=True)
+        rest = hits[len(group):]
+        assert [h.score for h in rest] == sorted((h.score for h in rest), reverse=True)
+
+
+def test_shortlist_marks_where_each_came_from():
+    kw = {"a": (9.0, []), "b": (5.0, []), "c": (4.0, []), "d": (1.0, [])}
+    sem = {"d": (0.9, []), "a": (0.5, [])}
+    assert Searcher._shortlist(kw, sem) == {"a": "keyword", "b": "keyword", "c": "keyword",
+                                            "d": "semantic"}
+    assert Searcher._shortlist(kw, {"b": (0.7, [])})["b"] == "keyword and semantic"
+    assert Searcher._shortlist({}, {}) == {}
+
+
+def test_drafts_are_ranked_by_the_sum_alone(lib):
+    hits = Searcher(lib).related("Tide pools and reefs: waves, kelp and the marsh in winter. " * 3)
+    assert hits and not any(h.shortlisted for h in hits)
+
+
+def test_explain_json_has_the_parts(lib):
+    res = CliRunner().invoke(app, ["--library", str(lib.dir), "search", "tide pool", "--json",
+                                   "--explain"])
+    assert res.exit_code == 0, res.output
+    first = json.loads(res.stdout)[0]["explain"]
+    assert set(first) == {"keyword", "semantic", "matched", "passage", "top_group", "text"}
+    assert first["matched"] == ["tide", "pool"] and first["top_group"] in (
+        "keyword", "semantic", "keyword and semantic")
+    assert 0 <= first["keyword"] <= 1 and first["text"].startswith("keyword ")
+    res = CliRunner().invoke(app, ["--library", str(lib.dir), "search", "tide pool", "--json"])
+    assert "explain" not in json.loads(res.stdout)[0]
