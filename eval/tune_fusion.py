@@ -58,7 +58,7 @@ def _bymax(scores: dict[str, float]) -> dict[str, float]:
 
 
 def _ranks(scores: dict[str, float]) -> dict[str, int]:
-    return {d: i for i, (d, _) in enumerate(sorted(scores.items(), key=lambda kv: -kv[1]))}
+    return {d: i for i, (d, _) in enumerate(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])))}
 
 
 def weighted(w: float, agg: Callable[[list[float]], float], sem_norm=_minmax, kw_norm=_bymax,
@@ -69,7 +69,7 @@ def weighted(w: float, agg: Callable[[list[float]], float], sem_norm=_minmax, kw
         total = {d: w * k.get(d, 0.0) + (1 - w) * s.get(d, 0.0) for d in set(k) | set(s)}
         if length and prior:
             total = {d: v - prior * math.log(length.get(d, 1)) for d, v in total.items()}
-        return [d for d, _ in sorted(total.items(), key=lambda kv: -kv[1])]
+        return [d for d, _ in sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))]
     return rank
 
 
@@ -80,13 +80,14 @@ def rrf(c: int, w: float, agg: Callable[[list[float]], float]):
         total = {d: w / (c + rk[d]) if d in rk else 0.0 for d in set(rk) | set(rs)}
         for d, r in rs.items():
             total[d] += (1 - w) / (c + r)
-        return [d for d, _ in sorted(total.items(), key=lambda kv: -kv[1])]
+        return [d for d, _ in sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))]
     return rank
 
 
-def shortlisted(w: float, m: int, ms: int):
+def shortlisted(w: float, m: int, ms: int, length: dict[str, int] | None = None,
+                prior: float = 0.0):
     """The weighted sum, with the keyword's m best and the semantic's ms best documents first."""
-    inner = weighted(w, best)
+    inner = weighted(w, best, length=length, prior=prior)
 
     def rank(kw: dict[str, list[float]], sem: dict[str, list[float]]) -> list[str]:
         top = {d for d, _ in sorted(kw.items(), key=lambda kv: (-kv[1][0], kv[0]))[:m]}
@@ -119,6 +120,9 @@ def variants(length: dict[str, int]) -> dict[str, Callable]:
         for m in (2, 3, 4, 5):
             for ms in (1, 2):
                 out[f"shortlist w={w} kw={m} sem={ms}"] = shortlisted(w, m, ms)
+                for prior in (0.02, 0.05):
+                    out[f"shortlist w={w} kw={m} sem={ms} prior={prior}"] = shortlisted(
+                        w, m, ms, length, prior)
     out["keyword only"] = weighted(1.0, best)
     out["semantic only"] = weighted(0.0, best)
     return out
@@ -173,6 +177,39 @@ def score(ranked_lists: list[list[str]], queries: list[dict], names: dict[str, s
     return {"R@1": r1 / n, "R@5": r5 / n, "R@10": r10 / n, "MRR": mrr / n}
 
 
+def choose(rankings: dict[str, list[list[str]]], queries: list[dict], names: dict[str, str],
+           idx: list[int]) -> str:
+    """The rule: the best MRR among variants that lose at most 1% (+1) of the queries' R@5 to
+    keyword only (the issue's goal is to lose at most one), on the queries at idx."""
+    sub = [queries[i] for i in idx]
+    kw = [rankings["keyword only"][i] for i in idx]
+    best: tuple[float, str] | None = None
+    for name, ranked in rankings.items():
+        mine = [ranked[i] for i in idx]
+        if r5_changes(mine, kw, sub, names)[1] > 0.01 * len(idx) + 1:
+            continue
+        mrr = score(mine, sub, names)["MRR"]
+        if best is None or mrr > best[0]:
+            best = (mrr, name)
+    assert best is not None  # keyword only itself always qualifies
+    return best[1]
+
+
+def leave_one_set_out(rankings: dict[str, list[list[str]]], queries: list[dict],
+                      names: dict[str, str]) -> None:
+    """Checks the rule, not a variant: choose on all tune files but one, score on that one."""
+    files = sorted({q["key"].split("#")[0] for q in queries})
+    for held in files:
+        train = [i for i, q in enumerate(queries) if not q["key"].startswith(held + "#")]
+        test = [i for i, q in enumerate(queries) if q["key"].startswith(held + "#")]
+        name = choose(rankings, queries, names, train)
+        sub = [queries[i] for i in test]
+        got = score([rankings[name][i] for i in test], sub, names)
+        kw = score([rankings["keyword only"][i] for i in test], sub, names)
+        print(f"  left out {held} ({len(test)}): chose {name}; there MRR {got['MRR']:.3f} "
+              f"(keyword {kw['MRR']:.3f}), R@5 {got['R@5']:.3f} (keyword {kw['R@5']:.3f})")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--library", required=True)
@@ -204,6 +241,10 @@ def main() -> int:
     for name, m in rows:
         vs = "" if args.report else "  +{} -{}".format(*changes[name])
         print(f"{name:40} {m['MRR']:6.3f} {m['R@1']:6.3f} {m['R@5']:6.3f} {m['R@10']:6.3f}{vs}")
+    if not args.report:
+        print(f"chosen by the rule: {choose(rankings, queries, names, list(range(len(queries))))}")
+        print("the rule, leaving one query set out at a time:")
+        leave_one_set_out(rankings, queries, names)
     return 0
 
 

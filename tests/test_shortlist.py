@@ -54,8 +54,8 @@ def top(lib, query, mode, k=10):
     return [h.doc.id for h in Searcher(lib).search(query, k=k, mode=mode)]
 
 
-def violations(lib, n_keyword: int = 3, n_semantic: int = 1) -> list[str]:
-    """Queries whose keyword top 3 or semantic best is missing from hybrid's top group."""
+def violations(lib, n_keyword: int, n_semantic: int) -> list[str]:
+    """Queries whose keyword top n or semantic top n is missing from hybrid's top group."""
     out = []
     for q in QUERIES:
         group = set(top(lib, q, "keyword")[:n_keyword]) | set(top(lib, q, "semantic")[:n_semantic])
@@ -65,22 +65,24 @@ def violations(lib, n_keyword: int = 3, n_semantic: int = 1) -> list[str]:
 
 
 def test_each_rankings_best_lead_the_hybrid_list(lib):
-    assert (search_mod.SHORTLIST_KEYWORD, search_mod.SHORTLIST_SEMANTIC) == (3, 1)
-    assert violations(lib) == []
+    assert violations(lib, search_mod.SHORTLIST_KEYWORD, search_mod.SHORTLIST_SEMANTIC) == []
 
 
-def test_a_confident_semantic_ranking_cannot_push_keywords_third_out(lib, monkeypatch):
-    """Keyword ranks a > b > c; semantic is sure of d and e, which keyword barely knows. The
-    plain sum puts c fifth; the shortlist keeps a, b, c and the semantic's best d on top."""
-    a, b, c, d, e = sorted(doc.id for doc in lib.list())[:5]
-    kw = {a: (1.0, []), b: (0.9, []), c: (0.5, []), d: (0.01, [])}
-    sem = {d: (0.9, []), e: (0.85, []), a: (0.3, []), b: (0.3, []), c: (0.3, [])}
+def test_a_confident_semantic_ranking_cannot_push_keywords_best_out(lib, monkeypatch):
+    """Keyword ranks its best documents 1.0 down to 0.5; semantic is sure of x and y, which keyword
+    barely knows. The plain sum puts keyword's last shortlisted document below both; the
+    shortlist keeps all of keyword's and the semantic's best on top."""
+    m = search_mod.SHORTLIST_KEYWORD
+    ids = sorted(doc.id for doc in lib.list())
+    kws, (x, y) = ids[:m], ids[m:m + 2]
+    kw = {d: (1.0 - 0.5 * i / (m - 1), []) for i, d in enumerate(kws)} | {x: (0.01, [])}
+    sem = {x: (0.9, []), y: (0.85, [])} | {d: (0.3, []) for d in kws}
     monkeypatch.setattr(Searcher, "_candidates", lambda self, *args: (kw, sem))
-    ranked = [h.doc.id for h in Searcher(lib).search("anything", k=5, mode="hybrid")]
-    assert set(ranked[:4]) == {a, b, c, d} and ranked[4] == e
+    ranked = [h.doc.id for h in Searcher(lib).search("anything", k=m + 2, mode="hybrid")]
+    assert set(ranked[:m + 1]) == set(kws) | {x} and ranked[m + 1] == y
     fused = Searcher(lib)._fuse(kw, sem, "hybrid")
-    by_sum = sorted(fused, key=lambda x: -fused[x][0])
-    assert by_sum.index(c) == 4  # what the sum alone would have done
+    by_sum = sorted(fused, key=lambda d: -fused[d][0])
+    assert by_sum.index(kws[-1]) == m + 1  # what the sum alone would have done
 
 
 def test_shortlist_is_ordered_by_the_hybrid_score(lib):
@@ -93,7 +95,9 @@ def test_shortlist_is_ordered_by_the_hybrid_score(lib):
         assert [h.score for h in rest] == sorted((h.score for h in rest), reverse=True)
 
 
-def test_shortlist_marks_where_each_came_from():
+def test_shortlist_marks_where_each_came_from(monkeypatch):
+    monkeypatch.setattr(search_mod, "SHORTLIST_KEYWORD", 3)
+    monkeypatch.setattr(search_mod, "SHORTLIST_SEMANTIC", 1)
     kw = {"a": (9.0, []), "b": (5.0, []), "c": (4.0, []), "d": (1.0, [])}
     sem = {"d": (0.9, []), "a": (0.5, [])}
     assert Searcher._shortlist(kw, sem) == {"a": "keyword", "b": "keyword", "c": "keyword",

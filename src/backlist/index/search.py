@@ -1,17 +1,17 @@
 """Keyword (FTS5/BM25), semantic (sqlite-vec) and hybrid retrieval, ranked per document.
 
-Hybrid is an equal-weight sum of per-document scores (keyword normalised by its best score,
-semantic min-max), a document scoring by its best passage. For a typed query the top of the list
-is a shortlist: the keyword ranking's SHORTLIST_KEYWORD best documents and the semantic
-ranking's SHORTLIST_SEMANTIC best, ordered by the hybrid score, then everything else. The
-semantic model is the weaker ranker on writers' questions and, when it is confidently wrong,
-an equal-weight sum lets its favourites push the keyword's right answer out of the top five; the
-shortlist keeps each ranker's best in view and lets the sum order them.
+Hybrid scores a document by its best passage: KEYWORD_WEIGHT x keyword (normalised by the best
+score) + the rest x semantic (min-max), less LENGTH_PRIOR x ln(passages), since a document with
+80 passages has 80 draws at a high cosine. For a typed query the top of the list is a shortlist:
+the keyword ranking's SHORTLIST_KEYWORD best documents and the semantic ranking's
+SHORTLIST_SEMANTIC best, ordered by that score, then everything else. The semantic model is the
+weaker ranker on writers' questions and, when it is confidently wrong, the sum alone lets its
+favourites push the keyword's right answer out of the top five; the shortlist keeps each
+ranker's best in view and lets the sum order them.
 
-LENGTH_PRIOR can charge a document LENGTH_PRIOR * ln(passages) for the many draws a long one
-gets at a high cosine; with titles weighted 2.0 in BM25 (store.base.TITLE_WEIGHT) it no longer
-helped, so it is 0. Every weight and size here was chosen on the tune part of eval/
-(eval/tune_fusion.py), never on the held-out part; eval/README.md has the figures.
+Every weight and size here was chosen on the tune part of eval/ (eval/tune_fusion.py; four
+query sets, the choice checked by leaving one set out at a time), never on the held-out part;
+eval/README.md has the figures.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from backlist.model import Document, Passage
 from backlist.store.base import DocFilter, KeywordQuery, PassageHit
 
 MODES = ("hybrid", "keyword", "semantic")
-KEYWORD_WEIGHT = 0.5
-LENGTH_PRIOR = 0.0
-SHORTLIST_KEYWORD = 3
+KEYWORD_WEIGHT = 0.6
+LENGTH_PRIOR = 0.05
+SHORTLIST_KEYWORD = 5
 SHORTLIST_SEMANTIC = 1
 CANDIDATES = 300
 COMMON_SHARE = 0.5  # a word in more than half the passages is left out of the keyword query
