@@ -24,7 +24,8 @@ from backlist.store.base import DocFilter
 
 HERE = Path(__file__).resolve().parent
 FILES = [HERE / "sample-archive-dev.jsonl", HERE / "sample-archive-set2.jsonl",
-         HERE / "sample-archive-set3.jsonl", HERE / "sample-archive-set4.jsonl"]
+         HERE / "sample-archive-set3.jsonl", HERE / "sample-archive-set4.jsonl",
+         HERE / "sample-archive-set5.jsonl"]
 Lists = tuple[dict[str, list[float]], dict[str, list[float]]]  # doc -> passage scores, best first
 
 
