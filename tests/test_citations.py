@@ -83,6 +83,15 @@ def refs(text: str, self_id: str | None = None, date: str = "2024-06-15") -> lis
     # ordinary words that resemble short titles, and a date that rules the only candidate out
     ("Storm season is here, the kelp is thick, and my post on storms is late.", []),
     ("my post last March on salt marsh carbon", []),
+    # a date between the owner and the noun: the one piece of that month, or the object within it
+    ("As my May 2024 post showed, the numbers hold.", [("marsh", "mention")]),
+    ("my August 2023 write-up on storm season", [("storms", "mention")]),
+    ("my August 2023 post", []),  # two pieces that month: ambiguous, so nothing
+    ("my March piece", []),  # March 2024 (before the draft's date): nothing was published
+    # reviews by another name
+    ("My 2023 year-end recap was too kind to seawalls.", [("review23", "mention")]),
+    ("Last year's annual roundup missed the dunes.", [("review23", "mention")]),
+    ("the 2022 recap", []),
 ])
 def test_find_references(text: str, expected: list[tuple[str, str]]) -> None:
     assert refs(text) == expected

@@ -553,10 +553,16 @@ _PERSON_TRIGGERS = [
 ]
 _NAME = re.compile(r"[A-Z][\w'’\-]+(?:[ \t]+(?:de |van |von |da |del |la )?[A-Z][\w'’\-]+){0,3}")
 _REVIEW_NOUN = r"(year[- ]in[- ]review|review|roundup|recap|retrospective|predictions|wrap-?up)\b"
+_YEAR_END = r"(?:(?:year[- ]end|end[- ]of[- ](?:the[- ])?year|annual|yearly)\s+)?"
 _REVIEW = [
-    re.compile(rf"last\s+year['’]?s\s+{_REVIEW_NOUN}"),
-    re.compile(rf"(?:my|our|the)\s+((?:19|20)\d\d)\s+{_REVIEW_NOUN}"),
+    re.compile(rf"last\s+year['’]?s\s+{_YEAR_END}{_REVIEW_NOUN}"),
+    re.compile(rf"(?:my|our|the)\s+((?:19|20)\d\d)\s+{_YEAR_END}{_REVIEW_NOUN}"),
 ]
+# A review by any of these names is the same kind of piece ("my 2023 recap" → "Year in Review").
+_REVIEW_FAMILY = ("review", "recap", "roundup", "retrospective", "wrap", "wrapup")
+# "my February 2026 write-up", "our 2024 episode on X": a date between the owner and the noun.
+_DATED_POST = re.compile(
+    rf"(?:my|our)\s+(?:({'|'.join(_MONTHS)})\s+)?(?:of\s+)?((?:19|20)\d\d\s+)?{_ADJ}{_NOUN}\b")
 _DATE_WORDS = {"from", "in", "of", "last", "this", "back", "earlier", "early", "late", "the", "year",
                "summer", "spring", "fall", "autumn", "winter", "month", "week", "ago", "months",
                "weeks", "years", "a", "few", "couple", "mid", *_MONTHS}
@@ -795,16 +801,89 @@ def _review_mentions(index: CitationIndex, text: str, low: str, source: str | No
 
 
 def _resolve_review(index: CitationIndex, year: int, noun: str, source: str | None) -> str | None:
-    """The writer's one piece titled with the noun ("review") from that year (by date, or by the
-    year in the title when undated)."""
+    """The writer's one piece titled with the noun ("review", or another of its family: a
+    "recap" names a "Year in Review") from that year (by date, or by the year in the title when
+    undated)."""
+    nouns = _REVIEW_FAMILY if noun in _REVIEW_FAMILY else (noun,)
     found: set[str] = set()
-    for t in index.titles.candidates((noun,), rarest=1):
-        target = index.targets.get(t.doc_id)
-        if target is None or t.doc_id == source or not target.own or noun not in t.words:
-            continue
-        if (target.date or "")[:4] == str(year) or (not target.date and str(year) in t.words):
-            found.add(t.doc_id)
+    for n in nouns:
+        for t in index.titles.candidates((n,), rarest=1):
+            target = index.targets.get(t.doc_id)
+            if target is None or t.doc_id == source or not target.own or n not in t.words:
+                continue
+            if (target.date or "")[:4] == str(year) or (not target.date and str(year) in t.words):
+                found.add(t.doc_id)
     return found.pop() if len(found) == 1 else None
+
+
+def _dated_mentions(index: CitationIndex, text: str, low: str, source: str | None,
+                    ref: str | None) -> list[_Hit]:
+    """"my February 2026 write-up (on X)": X within that month, or else the writer's one piece
+    dated in it."""
+    hits: list[_Hit] = []
+    for m in _triggers(_DATED_POST, low):
+        if not (m.group(1) or m.group(2)):
+            continue
+        when = _window([w for w in (m.group(1), (m.group(2) or "").strip()) if w], ref)
+        if when is None:
+            continue
+        tail = _TAIL.match(text, m.end())
+        obj = _split_tail(tail.group(0), ref) if tail else None
+        found = _resolve_object(index, norm_words(obj.text), when, source) if obj else None
+        if found:
+            end = m.end() + obj.offset + _end_of_words(obj.text, found[2]) if obj else m.end()
+            hits.append(_Hit(found[0], "mention", text[m.start():end], m.start(), end, found[1]))
+            continue
+        inside = sorted(tid for tid, t in index.targets.items()
+                        if t.own and t.date and tid == index.resolve(tid)
+                        and _allowed(index, tid, when, source, own=True))
+        if len(inside) == 1:
+            hits.append(_Hit(inside[0], "mention", text[m.start():m.end()], m.start(), m.end(),
+                             MENTION_MIN))
+    return hits
+
+
+@dataclass
+class Mention:
+    """A first-person reference to an earlier piece ("my post on X"): the phrase's span, the
+    object X, and the date window the phrase gives, if any."""
+
+    start: int
+    end: int
+    object: str
+    since: str | None = None
+    until: str | None = None
+
+
+def mention_objects(text: str, date: str | None = None) -> list[Mention]:
+    """Every "my post on X" / "as I wrote in X" / "my May 2024 piece on X" with an object of two
+    or more content words, whether or not X matches a title (a draft's caller may resolve X by
+    content; see Library.references)."""
+    low = _lower(text)
+    out: list[Mention] = []
+    pats = [(pat, n > 0) for n, pat in enumerate(_POST_TRIGGERS)] + [(_DATED_POST, False)]
+    for pat, connected in pats:
+        for m in _triggers(pat, low):
+            when = None
+            if pat is _DATED_POST:
+                when = _window([w for w in (m.group(1), (m.group(2) or "").strip()) if w], date)
+            tail = _TAIL.match(text, m.end())
+            obj = _split_tail(tail.group(0), date, connected) if tail else None
+            if obj is None or len(_content(norm_words(obj.text))) < 2:
+                continue
+            when = obj.when or when
+            end = m.end() + obj.offset + len(obj.text) + obj.closing
+            out.append(Mention(m.start(), end, obj.text, when.since if when else None,
+                               when.until if when else None))
+    out.sort(key=lambda x: (x.start, -x.end))
+    kept: list[Mention] = []
+    for x in out:  # "as I argued in my post on X": the inner phrase names X, once
+        if kept and x.start < kept[-1].end:
+            if x.start > kept[-1].start:
+                kept[-1] = x
+            continue
+        kept.append(x)
+    return kept
 
 
 # ---------------------------------------------------------------------------------------------
@@ -825,6 +904,7 @@ def references(index: CitationIndex, text: str, self_id: str | None = None, date
         hits += _post_mentions(index, text, low, source, date)
         hits += _person_mentions(index, text, low, source)
         hits += _review_mentions(index, text, low, source, date)
+        hits += _dated_mentions(index, text, low, source, date)
     return _best_per_doc(index, hits, source)
 
 

@@ -254,6 +254,22 @@ class Searcher:
                 KEYWORD_WEIGHT * k_s + (1 - KEYWORD_WEIGHT) * s_s
         return sorted(((pid, round(s, 4)) for pid, s in merged.items()), key=lambda x: -x[1])
 
+    def resolve_by_content(self, phrase: str, flt: DocFilter, min_cosine: float,
+                           min_margin: float) -> str | None:
+        """The one document a phrase describes, or None: keyword and semantic rankings must
+        agree on it, its cosine must reach min_cosine and its hybrid score lead the next by
+        min_margin."""
+        kw = self.search(phrase, k=1, mode="keyword", flt=flt, per_doc=1)
+        sem = self.search(phrase, k=1, mode="semantic", flt=flt, per_doc=1)
+        if not kw or not sem or kw[0].doc.id != sem[0].doc.id or sem[0].score < min_cosine:
+            return None
+        hyb = self.search(phrase, k=2, mode="hybrid", flt=flt, per_doc=1)
+        if not hyb or hyb[0].doc.id != kw[0].doc.id:
+            return None
+        if len(hyb) > 1 and hyb[0].score - hyb[1].score < min_margin:
+            return None
+        return hyb[0].doc.id
+
     # --- drafts and timelines -----------------------------------------------------------------
     def key_terms(self, text: str, n: int = 20) -> list[str]:
         """The draft's most distinctive words: frequent in it, rare in the library."""
