@@ -99,6 +99,19 @@ def test_related_puts_the_pieces_a_draft_cites_first(lib):
     assert seawalls not in [h.doc.id for h in lib.related(draft, k=5, exclude=[seawalls])]
 
 
+def test_related_encodes_the_draft_once(lib, monkeypatch):
+    """The pieces a draft cites get their passages from the same draft vectors as the rest."""
+    draft = ("Back to \"Oyster Reefs Are Infrastructure\": shell beats concrete, and kelp lines "
+             "shelter behind reefs. " * 4)
+    emb = lib.embedder()
+    calls: list[tuple[str, ...]] = []
+    encode = emb.encode
+    monkeypatch.setattr(emb, "encode", lambda texts: calls.append(tuple(texts)) or encode(texts))
+    hits = lib.related(draft, k=5)
+    assert hits[0].reason.startswith("cited in the draft")
+    assert calls and len(calls) == len(set(calls)), calls
+
+
 def test_citation_graph_in_get_json_and_links(lib):
     runner = CliRunner()
     kelp, reefs = ids(lib, ["What a winter of kelp farming taught me",

@@ -99,6 +99,7 @@ class Searcher:
     def __init__(self, library) -> None:
         self.lib = library
         self.store = library.store
+        self._vectors: dict[tuple[str, ...], np.ndarray] = {}  # one encode per text per Searcher
 
     # --- candidate lists -----------------------------------------------------------------
     def _keyword(self, query: str, k: int) -> list[PassageHit]:
@@ -120,7 +121,10 @@ class Searcher:
     def _semantic(self, texts: list[str], k: int) -> list[PassageHit]:
         if not self.store.get_meta("embed_model"):
             return []
-        vecs = self.lib.embedder().encode(texts)
+        key = tuple(texts)
+        if key not in self._vectors:
+            self._vectors = {key: self.lib.embedder().encode(texts)}  # keep the latest only
+        vecs = self._vectors[key]
         if len(texts) == 1:
             return self.store.vector_search(to_blob(vecs[0]), k)
         best: dict[int, PassageHit] = {}
