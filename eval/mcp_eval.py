@@ -35,6 +35,8 @@ async def ranked_ids(library: str, queries: list[dict], mode: str) -> list[list[
             res = await client.call_tool("search", {"query": q["q"], "k": 10, "mode": mode,
                                                     "max_tokens": 100_000})
             text = "\n".join(c.text for c in res.content if getattr(c, "text", None))
+            if "left out to fit the token budget" in text:
+                raise SystemExit(f"{q['key']}: the answer was cut to fit the token budget")
             out.append(ID.findall(text))
     return out
 
@@ -45,7 +47,8 @@ def main() -> int:
     ap.add_argument("--split", choices=("tune", "heldout"))
     ap.add_argument("files", nargs="*", type=Path)
     args = ap.parse_args()
-    files = args.files or sorted(HERE.glob("sample-archive-*.jsonl"))
+    files = args.files or [HERE / "sample-archive-dev.jsonl"] + [
+        HERE / f"sample-archive-set{n}.jsonl" for n in (2, 3, 4, 5)]
     queries = load_split(files, args.split, HERE / "splits.json") if args.split else \
         [q for f in files for q in load_queries(f)]
     names = resolver(Library(args.library, read_only=True))

@@ -92,6 +92,11 @@ def refs(text: str, self_id: str | None = None, date: str = "2024-06-15") -> lis
     ("My 2023 year-end recap was too kind to seawalls.", [("review23", "mention")]),
     ("Last year's annual roundup missed the dunes.", [("review23", "mention")]),
     ("the 2022 recap", []),
+    ("my 2023 wrap-up", [("review23", "mention")]),
+    # an object that names no title is not the month's one piece; plurals name no one piece
+    ("My May 2024 post on quantum gravity and black holes", []),
+    ("all my 2023 posts", []),
+    ("our May 2024 episode", []),  # the only May 2024 piece is a post
 ])
 def test_find_references(text: str, expected: list[tuple[str, str]]) -> None:
     assert refs(text) == expected

@@ -122,3 +122,19 @@ def test_explain_json_has_the_parts(lib):
     assert 0 <= first["keyword"] <= 1 and first["text"].startswith("keyword ")
     res = CliRunner().invoke(app, ["--library", str(lib.dir), "search", "tide pool", "--json"])
     assert "explain" not in json.loads(res.stdout)[0]
+
+
+def test_explain_adds_up_and_names_the_leading_group(lib):
+    import re
+
+    hits = lib.search("tide pool", k=5, explain=True)
+    for h in hits:
+        nums = re.match(r"keyword ([\d.]+) x ([\d.]+) \+ semantic ([\d.]+) x ([\d.]+)"
+                        r"(?: - length prior ([\d.]+))? = ([\d.]+)", h.explain)
+        assert nums, h.explain
+        k, wk, s, ws, prior, total = (float(x or 0) for x in nums.groups())
+        assert abs(k * wk + s * ws - prior - total) < 0.002
+        assert ("in the leading group" in h.explain) == bool(h.shortlisted)
+    assert any(h.shortlisted for h in hits)
+    by_date = lib.search("tide pool", k=5, explain=True, sort="date")
+    assert not any(h.shortlisted or "leading group" in h.explain for h in by_date)

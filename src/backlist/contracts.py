@@ -69,9 +69,9 @@ def hit_json(h: Hit) -> dict[str, Any]:
     """The search/related JSON contract."""
     d = h.doc
     best = h.passages[0][0].text if h.passages else ""
-    out = {"doc_id": d.id, "title": d.title, "date": d.date, "kind": d.kind, "url": d.url,
-           "score": h.score, "text": best,
-           "passages": [passage_json(p, s) for p, s in h.passages]}
+    out: dict[str, Any] = {"doc_id": d.id, "title": d.title, "date": d.date, "kind": d.kind,
+                           "url": d.url, "score": h.score, "text": best,
+                           "passages": [passage_json(p, s) for p, s in h.passages]}
     if h.reason:
         out["reason"] = h.reason
     if h.explain:

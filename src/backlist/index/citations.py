@@ -16,6 +16,7 @@ citing piece itself, and never to a draft.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 import unicodedata
@@ -257,9 +258,12 @@ class CitationIndex:
         self.subtitles = _Pool()
         self.guest_words: dict[str, set[str]] = {}
         self.long_titles: list[_Title] = []
+        self.kinds: dict[str, str] = {}
         for d in docs:
             self._add(d)
         self.anchors = self._anchors()
+        # the writer's dated pieces in date order, for "my May 2024 post"
+        self.dated = sorted((t.date[:10], tid) for tid, t in self.targets.items() if t.own and t.date)
         self.sister_hosts = {h.split(".")[0] + ".substack.com" for h in self.hosts if "." in h}
 
     def _add(self, d: Document) -> None:
@@ -268,6 +272,8 @@ class CitationIndex:
         if d.is_draft:
             return
         cid = self.canon[d.id]
+        if d.id == cid:
+            self.kinds[cid] = d.kind
         target = self.targets.setdefault(cid, _Target(cid, None, False))
         if d.date and (d.id == cid or target.date is None):
             target.date = d.date
@@ -309,6 +315,12 @@ class CitationIndex:
 
     def resolve(self, doc_id: str) -> str:
         return self.canon.get(doc_id, doc_id)
+
+    def dated_between(self, since: str, until: str) -> list[str]:
+        """The writer's pieces dated in [since, until] (days)."""
+        lo = bisect.bisect_left(self.dated, (since, ""))
+        hi = bisect.bisect_right(self.dated, (until, "\uffff"))
+        return [tid for _, tid in self.dated[lo:hi]]
 
 
 def _guests(d: Document) -> list[str]:
@@ -562,7 +574,8 @@ _REVIEW = [
 _REVIEW_FAMILY = ("review", "recap", "roundup", "retrospective", "wrap", "wrapup")
 # "my February 2026 write-up", "our 2024 episode on X": a date between the owner and the noun.
 _DATED_POST = re.compile(
-    rf"(?:my|our)\s+(?:({'|'.join(_MONTHS)})\s+)?(?:of\s+)?((?:19|20)\d\d\s+)?{_ADJ}{_NOUN}\b")
+    rf"(?:my|our)\s+(?:({'|'.join(_MONTHS)})\s+)?(?:of\s+)?((?:19|20)\d\d\s+)?{_ADJ}({_NOUN})\b")
+_EPISODE_KINDS = ("episode", "transcript")
 _DATE_WORDS = {"from", "in", "of", "last", "this", "back", "earlier", "early", "late", "the", "year",
                "summer", "spring", "fall", "autumn", "winter", "month", "week", "ago", "months",
                "weeks", "years", "a", "few", "couple", "mid", *_MONTHS}
@@ -713,6 +726,14 @@ def _end_of_words(text: str, k: int) -> int:
     return spans[k - 1][1] if 0 < k <= len(spans) else len(text.rstrip())
 
 
+def _object_end(obj: _Object, k: int) -> int:
+    """Where the part of an object that named a title ends (its closing quote too when all of
+    it did), from the end of the trigger."""
+    if k >= len(norm_words(obj.text)):
+        return obj.offset + len(obj.text) + obj.closing
+    return obj.offset + _end_of_words(obj.text, k)
+
+
 def _post_mentions(index: CitationIndex, text: str, low: str, source: str | None,
                    ref: str | None) -> list[_Hit]:
     hits: list[_Hit] = []
@@ -724,9 +745,7 @@ def _post_mentions(index: CitationIndex, text: str, low: str, source: str | None
                 continue
             found = _resolve_object(index, norm_words(obj.text), obj.when, source)
             if found:
-                full = found[2] >= len(norm_words(obj.text))
-                length = len(obj.text) + obj.closing if full else _end_of_words(obj.text, found[2])
-                end = m.end() + obj.offset + length
+                end = m.end() + _object_end(obj, found[2])
                 hits.append(_Hit(found[0], "mention", text[m.start():end], m.start(), end, found[1]))
     return hits
 
@@ -793,7 +812,8 @@ def _review_mentions(index: CitationIndex, text: str, low: str, source: str | No
             else:
                 ref_year = _ref_year(ref)
                 year = ref_year - 1 if ref_year else None
-            noun = norm_words(m.group(m.lastindex or 1))[-1]
+            raw = re.sub(r"[^a-z]", "", m.group(m.lastindex or 1))  # "wrap-up" → "wrapup"
+            noun = "review" if raw.endswith("review") else raw
             found = _resolve_review(index, year, noun, source) if year else None
             if found:
                 hits.append(_Hit(found, "mention", text[m.start():m.end()], m.start(), m.end(), 0.9))
@@ -818,25 +838,29 @@ def _resolve_review(index: CitationIndex, year: int, noun: str, source: str | No
 
 def _dated_mentions(index: CitationIndex, text: str, low: str, source: str | None,
                     ref: str | None) -> list[_Hit]:
-    """"my February 2026 write-up (on X)": X within that month, or else the writer's one piece
-    dated in it."""
+    """"my February 2026 write-up (on X)": X's title within that month; with no X, the writer's
+    one piece of that kind dated in it. A plural ("my 2025 posts") names no one piece; reviews are
+    _review_mentions' ("my 2023 review" is the review, not any 2023 piece); an X that names no
+    title is left to the caller (Library.references resolves it by content)."""
     hits: list[_Hit] = []
     for m in _triggers(_DATED_POST, low):
-        if not (m.group(1) or m.group(2)):
+        noun = m.group(3)
+        if not (m.group(1) or m.group(2)) or noun.endswith("s") or noun.startswith(_REVIEW_FAMILY):
             continue
         when = _window([w for w in (m.group(1), (m.group(2) or "").strip()) if w], ref)
         if when is None:
             continue
         tail = _TAIL.match(text, m.end())
         obj = _split_tail(tail.group(0), ref) if tail else None
-        found = _resolve_object(index, norm_words(obj.text), when, source) if obj else None
-        if found:
-            end = m.end() + obj.offset + _end_of_words(obj.text, found[2]) if obj else m.end()
-            hits.append(_Hit(found[0], "mention", text[m.start():end], m.start(), end, found[1]))
+        if obj is not None:
+            found = _resolve_object(index, norm_words(obj.text), when, source)
+            if found:
+                end = m.end() + _object_end(obj, found[2])
+                hits.append(_Hit(found[0], "mention", text[m.start():end], m.start(), end, found[1]))
             continue
-        inside = sorted(tid for tid, t in index.targets.items()
-                        if t.own and t.date and tid == index.resolve(tid)
-                        and _allowed(index, tid, when, source, own=True))
+        kinds = _EPISODE_KINDS if noun == "episode" else None
+        inside = [tid for tid in index.dated_between(when.since, when.until)
+                  if tid != source and (kinds is None or index.kinds.get(tid) in kinds)]
         if len(inside) == 1:
             hits.append(_Hit(inside[0], "mention", text[m.start():m.end()], m.start(), m.end(),
                              MENTION_MIN))
@@ -855,10 +879,14 @@ class Mention:
     until: str | None = None
 
 
+_NAMING = {"on", "about", "called", "titled", "named", "entitled"}
+
+
 def mention_objects(text: str, date: str | None = None) -> list[Mention]:
-    """Every "my post on X" / "as I wrote in X" / "my May 2024 piece on X" with an object of two
-    or more content words, whether or not X matches a title (a draft's caller may resolve X by
-    content; see Library.references)."""
+    """Every "my post on X" / "as I wrote in X" / "my May 2024 piece on X" naming one piece, with
+    an object of two or more content words, whether or not X matches a title (a draft's caller
+    may resolve X by content; see Library.references). Plurals ("my posts on") and appositions
+    ("my post, the one…") are left out; trailing date words are trimmed off X."""
     low = _lower(text)
     out: list[Mention] = []
     pats = [(pat, n > 0) for n, pat in enumerate(_POST_TRIGGERS)] + [(_DATED_POST, False)]
@@ -866,14 +894,27 @@ def mention_objects(text: str, date: str | None = None) -> list[Mention]:
         for m in _triggers(pat, low):
             when = None
             if pat is _DATED_POST:
+                if not (m.group(1) or m.group(2)):
+                    continue  # the plain "my post on" is the first trigger's
                 when = _window([w for w in (m.group(1), (m.group(2) or "").strip()) if w], date)
+            if not connected and m.group(0).endswith("s"):
+                continue
             tail = _TAIL.match(text, m.end())
             obj = _split_tail(tail.group(0), date, connected) if tail else None
-            if obj is None or len(_content(norm_words(obj.text))) < 2:
+            if obj is None:
+                continue
+            joint = re.sub(r"[\W_]+", " ", tail.group(0)[:obj.offset]).strip().lower()
+            words = obj.text.split()
+            while words and (words[-1].lower().strip(",.") in _DATE_WORDS
+                             or re.fullmatch(r"(?:19|20)\d\d", words[-1].strip(",."))):
+                words.pop()
+            phrase = " ".join(words)
+            named = (joint.split()[-1:] or [""])[0] in _NAMING if joint else connected
+            if not (named or obj.closing) or len(_content(norm_words(phrase))) < 2:
                 continue
             when = obj.when or when
             end = m.end() + obj.offset + len(obj.text) + obj.closing
-            out.append(Mention(m.start(), end, obj.text, when.since if when else None,
+            out.append(Mention(m.start(), end, phrase, when.since if when else None,
                                when.until if when else None))
     out.sort(key=lambda x: (x.start, -x.end))
     kept: list[Mention] = []

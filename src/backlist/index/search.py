@@ -122,9 +122,10 @@ class Searcher:
         if not self.store.get_meta("embed_model"):
             return []
         key = tuple(texts)
-        if key not in self._vectors:
-            self._vectors = {key: self.lib.embedder().encode(texts)}  # keep the latest only
-        vecs = self._vectors[key]
+        vecs = self._vectors.get(key)
+        if vecs is None:
+            vecs = self.lib.embedder().encode(texts)
+            self._vectors = {key: vecs}  # the latest only: a draft's related + its cited pieces
         if len(texts) == 1:
             return self.store.vector_search(to_blob(vecs[0]), k)
         best: dict[int, PassageHit] = {}
@@ -185,7 +186,7 @@ class Searcher:
 
     def _fuse(self, kw_doc, sem_doc, mode: str) -> dict[str, tuple[float, float, float]]:
         """(total, keyword part, semantic part) per document: keyword normalised by its best,
-        semantic min-max, hybrid = equal-weight sum (less the length prior, when set)."""
+        semantic min-max, hybrid = their weighted sum less the length prior."""
         kw_max = max((s for s, _ in kw_doc.values()), default=0.0) or 1.0
         sem_vals = [s for s, _ in sem_doc.values()]
         sem_hi = max(sem_vals, default=1.0)
@@ -259,20 +260,24 @@ class Searcher:
         return sorted(((pid, round(s, 4)) for pid, s in merged.items()), key=lambda x: -x[1])
 
     def resolve_by_content(self, phrase: str, flt: DocFilter, min_cosine: float,
-                           min_margin: float) -> str | None:
-        """The one document a phrase describes, or None: keyword and semantic rankings must
-        agree on it, its cosine must reach min_cosine and its hybrid score lead the next by
-        min_margin."""
-        kw = self.search(phrase, k=1, mode="keyword", flt=flt, per_doc=1)
-        sem = self.search(phrase, k=1, mode="semantic", flt=flt, per_doc=1)
-        if not kw or not sem or kw[0].doc.id != sem[0].doc.id or sem[0].score < min_cosine:
+                           min_margin: float, exclude: set[str] | None = None) -> str | None:
+        """The one document a phrase describes, or None: the keyword and semantic rankings must
+        agree on it, its cosine must reach min_cosine and its hybrid score lead the next
+        document's by min_margin. One candidate fetch serves all three."""
+        kw_doc, sem_doc = self._candidates(phrase, "hybrid", flt, None, None, exclude)
+        if not kw_doc or not sem_doc:
             return None
-        hyb = self.search(phrase, k=2, mode="hybrid", flt=flt, per_doc=1)
-        if not hyb or hyb[0].doc.id != kw[0].doc.id:
+        kw_top = min(kw_doc, key=lambda d: (-kw_doc[d][0], d))
+        sem_top = min(sem_doc, key=lambda d: (-sem_doc[d][0], d))
+        if kw_top != sem_top or sem_doc[sem_top][0] < min_cosine:
             return None
-        if len(hyb) > 1 and hyb[0].score - hyb[1].score < min_margin:
+        fused = sorted(self._fuse(kw_doc, sem_doc, "hybrid").items(),
+                       key=lambda kv: (-kv[1][0], kv[0]))
+        if fused[0][0] != kw_top:
             return None
-        return hyb[0].doc.id
+        if len(fused) > 1 and fused[0][1][0] - fused[1][1][0] < min_margin:
+            return None
+        return kw_top
 
     # --- drafts and timelines -----------------------------------------------------------------
     def key_terms(self, text: str, n: int = 20) -> list[str]:

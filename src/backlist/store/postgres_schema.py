@@ -24,6 +24,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from backlist.store.base import TITLE_WEIGHT
+
 DEFAULT_DIM = 384
 TS_CONFIG = "english"
 HNSW_INDEX = "passages_embedding_hnsw"
@@ -301,7 +303,7 @@ LIMIT %(k)s
 """
 
 
-def bm25_params(tsquery: str, k: int, filter: bool = False, title_weight: float = 2.0,
+def bm25_params(tsquery: str, k: int, filter: bool = False, title_weight: float = TITLE_WEIGHT,
                 k1: float = 1.2, b: float = 0.75) -> dict[str, Any]:
     """Parameters for BM25_SQL; ``tsquery`` is tsquery text (e.g. from tsquery_text)."""
     return {"tsquery": tsquery, "k": int(k), "filter": bool(filter),
