@@ -95,6 +95,7 @@ def refs(text: str, self_id: str | None = None, date: str = "2024-06-15") -> lis
     ("my 2023 wrap-up", [("review23", "mention")]),
     # an object that names no title is not the month's one piece; plurals name no one piece
     ("My May 2024 post on quantum gravity and black holes", []),
+    ("When I wrote my May 2024 post, what struck me was the cost.", [("marsh", "mention")]),
     ("all my 2023 posts", []),
     ("our May 2024 episode", []),  # the only May 2024 piece is a post
 ])

@@ -263,7 +263,8 @@ class Library:
         if not searcher.has_vectors():
             return []
         itself = searcher._same_as(text)
-        out, tried = [], set()
+        out: builtins.list[Any] = []
+        tried: set[tuple[str, str | None, str | None]] = set()
         for m in mention_objects(text, today):
             if any(r.start < m.end and m.start < r.end for r in found):
                 continue  # already resolved by its title

@@ -850,8 +850,10 @@ def _dated_mentions(index: CitationIndex, text: str, low: str, source: str | Non
         when = _window([w for w in (m.group(1), (m.group(2) or "").strip()) if w], ref)
         if when is None:
             continue
-        tail = _TAIL.match(text, m.end())
-        obj = _split_tail(tail.group(0), ref) if tail else None
+        tail = _tail(text, m.end())
+        obj = _split_tail(tail, ref)
+        if obj is not None and not _names_subject(tail, obj, connected=False):
+            obj = None  # "my February 2026 write-up, what surprised me…": no subject named
         if obj is not None:
             found = _resolve_object(index, norm_words(obj.text), when, source)
             if found:
@@ -882,6 +884,22 @@ class Mention:
 _NAMING = {"on", "about", "called", "titled", "named", "entitled"}
 
 
+def _tail(text: str, pos: int) -> str:
+    """The rest of the clause after a trigger (up to 160 characters)."""
+    m = _TAIL.match(text, pos)
+    return m.group(0) if m else ""
+
+
+def _names_subject(tail: str, obj: _Object, connected: bool) -> bool:
+    """Whether the object after a trigger names what the piece is about or called ("on X",
+    "called X", a quoted title, "as I wrote in X") rather than going on with the sentence
+    ("my post, the one…", "my March write-up, what surprised me…")."""
+    joint = re.sub(r"[\W_]+", " ", tail[:obj.offset]).strip().lower()
+    if obj.closing:
+        return True
+    return joint.split()[-1] in _NAMING if joint else connected
+
+
 def mention_objects(text: str, date: str | None = None) -> list[Mention]:
     """Every "my post on X" / "as I wrote in X" / "my May 2024 piece on X" naming one piece, with
     an object of two or more content words, whether or not X matches a title (a draft's caller
@@ -899,18 +917,17 @@ def mention_objects(text: str, date: str | None = None) -> list[Mention]:
                 when = _window([w for w in (m.group(1), (m.group(2) or "").strip()) if w], date)
             if not connected and m.group(0).endswith("s"):
                 continue
-            tail = _TAIL.match(text, m.end())
-            obj = _split_tail(tail.group(0), date, connected) if tail else None
+            tail = _tail(text, m.end())
+            obj = _split_tail(tail, date, connected)
             if obj is None:
                 continue
-            joint = re.sub(r"[\W_]+", " ", tail.group(0)[:obj.offset]).strip().lower()
             words = obj.text.split()
             while words and (words[-1].lower().strip(",.") in _DATE_WORDS
                              or re.fullmatch(r"(?:19|20)\d\d", words[-1].strip(",."))):
                 words.pop()
             phrase = " ".join(words)
-            named = (joint.split()[-1:] or [""])[0] in _NAMING if joint else connected
-            if not (named or obj.closing) or len(_content(norm_words(phrase))) < 2:
+            if not _names_subject(tail, obj, connected) \
+                    or len(_content(norm_words(phrase))) < 2:
                 continue
             when = obj.when or when
             end = m.end() + obj.offset + len(obj.text) + obj.closing
