@@ -57,7 +57,7 @@ class Hit:
     semantic: float = 0.0
     reason: str | None = None
     explain: str | None = None
-    shortlisted: str | None = None  # why hybrid kept it at the top ("keyword", "semantic")
+    shortlisted: str | None = None  # which ranking put it in hybrid's leading group, if any
     matched: list[str] | None = None  # query words its best passage holds (set by explain)
 
 
@@ -99,7 +99,7 @@ class Searcher:
     def __init__(self, library) -> None:
         self.lib = library
         self.store = library.store
-        self._vectors: dict[tuple[str, ...], np.ndarray] = {}  # one encode per text per Searcher
+        self._vectors: dict[tuple[str, ...], np.ndarray] = {}  # the last texts encoded
 
     # --- candidate lists -----------------------------------------------------------------
     def _keyword(self, query: str, k: int) -> list[PassageHit]:
