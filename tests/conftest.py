@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,26 @@ def sample_archive() -> Path:
             pytest.fail(f"{SAMPLE} is missing: CI must have ../shared beside the checkout")
         pytest.skip("the shared sample archive is not beside this checkout")
     return SAMPLE
+
+
+@contextmanager
+def hash_library(root: Path, files: dict[str, str]) -> Iterator[Library]:
+    """A library of the given files (name -> text) under root, embedded by the deterministic
+    test embedder: for module fixtures of the fast tests."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BACKLIST_EMBEDDER", "hash")
+    src = root / "files"
+    src.mkdir()
+    for name, text in files.items():
+        (src / name).write_text(text, encoding="utf-8")
+    library = Library(root / "lib")
+    try:
+        report = library.ingest([str(src)])
+        assert not report.errors, report.errors
+        yield library
+    finally:
+        library.close()
+        mp.undo()
 
 
 @pytest.fixture(scope="session")

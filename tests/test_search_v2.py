@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import hash_library
 from typer.testing import CliRunner
 
 from backlist.cli import app
-from backlist.service import Library
 from backlist.store.base import DocFilter
 
 POSTS = {
@@ -31,20 +31,11 @@ POSTS = {
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("BACKLIST_EMBEDDER", "hash")
-    root = tmp_path_factory.mktemp("v2")
-    src = root / "posts"
-    src.mkdir()
-    for name, (title, date, author, url, body) in POSTS.items():
-        (src / name).write_text(f"---\ntitle: {title}\ndate: {date}\nauthor: {author}\n"
-                                f"canonical_url: {url}\nurl: {url}\n---\n{body}\n")
-    library = Library(root / "lib")
-    report = library.ingest([str(src)])
-    assert not report.errors, report.errors
-    yield library
-    library.close()
-    mp.undo()
+    files = {name: f"---\ntitle: {title}\ndate: {date}\nauthor: {author}\n"
+                   f"canonical_url: {url}\nurl: {url}\n---\n{body}\n"
+             for name, (title, date, author, url, body) in POSTS.items()}
+    with hash_library(tmp_path_factory.mktemp("v2"), files) as library:
+        yield library
 
 
 def ids(lib, titles):

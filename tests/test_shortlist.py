@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import hash_library
 from typer.testing import CliRunner
 
 from backlist.cli import app
 from backlist.index import search as search_mod
 from backlist.index.search import Searcher
-from backlist.service import Library
 
 TOPICS = [
     ("Tide pools at dawn", "Anemones close when the tide pool warms; hermit crabs trade shells."),
@@ -35,19 +35,10 @@ QUERIES = ["tide pool", "tide", "waves reefs concrete", "rain notebook", "marsh 
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("BACKLIST_EMBEDDER", "hash")
-    root = tmp_path_factory.mktemp("shortlist")
-    src = root / "notes"
-    src.mkdir()
-    for n, (title, body) in enumerate(TOPICS):
-        (src / f"2024-01-{n + 1:02d}-note.md").write_text(
-            f"---\ntitle: {title}\ndate: 2024-01-{n + 1:02d}\n---\n{body}\n")
-    library = Library(root / "lib")
-    assert not library.ingest([str(src)]).errors
-    yield library
-    library.close()
-    mp.undo()
+    files = {f"2024-01-{n + 1:02d}-note.md": f"---\ntitle: {title}\ndate: 2024-01-{n + 1:02d}\n---\n"
+             f"{body}\n" for n, (title, body) in enumerate(TOPICS)}
+    with hash_library(tmp_path_factory.mktemp("shortlist"), files) as library:
+        yield library
 
 
 def top(lib, query, mode, k=10):
