@@ -23,12 +23,14 @@ from backlist.index.chunking import CHUNKER_VERSION, chunk, embedding_text
 from backlist.index.embed import Embedder, to_blob
 from backlist.ingest import Discovery, SourceUnit, discover
 from backlist.ingest.base import ReadContext
-from backlist.ingest.textio import Limits
+from backlist.ingest.textio import DEFAULT_MAX_BYTES, Limits
 from backlist.model import Document, stable_id
 from backlist.store.base import DocFilter, Store
 
 Progress = Callable[[str, dict[str, Any]], None]
 DEFAULT_SECONDS_PER_FILE = 300.0
+FAILED_INPUT = "failed_input:"  # meta key prefix: an input's stat fingerprint when it last failed
+TOO_LONG = "took too long to read (over the per-file time budget; raise it with --max-seconds)"
 EMBED_BATCH = 64  # small batches, so progress shows from the first one
 
 
@@ -89,13 +91,14 @@ class Ingestor:
         found: Discovery = discover(paths, kind, follow_links=follow_links)
         report.skipped_files = list(found.skipped)
         report.errors += [str(e) for e in found.problems]
-        limits = Limits(max_bytes) if max_bytes else Limits()
         if progress:
             progress("start", {"total": len(found.units)})
         for unit in found.units:
+            limits = Limits(max_bytes or DEFAULT_MAX_BYTES, unit.root, follow_links)
             ctx = ReadContext(limits=limits, fetch_remote=fetch_remote)
             if max_seconds:
                 ctx.deadline = time.monotonic() + max_seconds
+            ctx.budget_memory()
             with _time_limit(max_seconds, unit.path):
                 self._ingest_unit(unit, ctx, site, report)
             if progress:
@@ -103,7 +106,15 @@ class Ingestor:
         report.vanished = self._vanished(paths)
         report.passages_added += self.rechunk_if_outdated()
         if report.changed or self.store.get_meta("links_dirty") == "1":
-            self.relink()
+            # Under the same budget as one input: past it the links stay marked out of date
+            # (links_dirty), the documents are kept, and the next ingest or `relink` tries again.
+            try:
+                with _time_limit(max_seconds, "relink"):
+                    self.relink()
+            except _Timeout:
+                report.warnings.append(
+                    f"citation links: not rebuilt within the {max_seconds:g} s budget; the documents "
+                    "are stored, links are rebuilt on the next ingest (raise it with --max-seconds)")
         if embed:
             started = time.perf_counter()
             report.passages_embedded = self.embed_pending(progress)
@@ -112,8 +123,19 @@ class Ingestor:
 
     def _ingest_unit(self, unit: SourceUnit, ctx: ReadContext, site: str | None,
                      report: IngestReport) -> None:
+        cheap = unit.stat_fingerprint(ctx.limits)
+        failed_key = FAILED_INPUT + unit.path
+        failed = self.store.get_meta(failed_key) if cheap else None
+        if failed and failed.split("\t", 1)[0] == cheap:
+            report.skipped_files.append(f"{unit.path}: unchanged since it failed "
+                                        f"({failed.split(chr(9), 1)[-1]}); not read again")
+            return
         try:
-            fingerprint = unit.fingerprint()
+            fingerprint = unit.fingerprint(ctx.limits)
+        except IngestError as exc:
+            report.errors.append(str(exc))
+            self._remember_failure(failed_key, cheap, exc.reason)
+            return
         except OSError as exc:
             report.errors.append(f"{unit.path}: cannot read ({exc.strerror or exc})")
             return
@@ -129,14 +151,21 @@ class Ingestor:
         except IngestError as exc:
             report.errors.append(str(exc))
             report.errors += [str(e) for e in ctx.problems]
+            self._remember_failure(failed_key, cheap, exc.reason)
             return
         except _Timeout:
-            report.errors.append(f"{unit.path}: took too long to read (over the per-file time "
-                                 "budget; raise it with --max-seconds)")
+            report.errors.append(f"{unit.path}: {TOO_LONG}")
+            self._remember_failure(failed_key, cheap, "took too long to read")
+            return
+        except MemoryError:
+            report.errors.append(f"{unit.path}: ran out of memory while reading, not stored")
+            self._remember_failure(failed_key, cheap, "ran out of memory")
             return
         except Exception as exc:  # a reader bug must not stop the other inputs
             report.errors.append(f"{unit.path}: could not be read ({type(exc).__name__}: {exc})")
             return
+        if failed:
+            self.store.set_meta(failed_key, "")
         report.sources_read += 1
         report.errors += [str(e) for e in ctx.problems]
         report.warnings += ctx.warnings
@@ -145,6 +174,13 @@ class Ingestor:
         report.totals.update(counts)
         report.sources.append(SourceReport(unit.path, unit.kind, len(ids), counts))
         report.documents_removed += len(removed)
+
+    def _remember_failure(self, key: str, cheap: str | None, reason: str) -> None:
+        """Keep a failed input's stat fingerprint, so an unchanged bad file is skipped next time
+        (a 20 GiB file is never hashed again). Any change to the file, or to the reader version
+        or size limit, reads it again."""
+        if cheap:
+            self.store.set_meta(key, f"{cheap}\t{reason}")
 
     def _read_and_write(self, unit: SourceUnit, ctx: ReadContext, site: str | None,
                         report: IngestReport) -> list[str]:
@@ -155,6 +191,7 @@ class Ingestor:
                 doc.id = stable_id(doc.id, doc.position)
             ids.append(doc.id)
             seen.add(doc.id)
+            ctx.check_time(unit.path)  # the budgets hold between documents, whatever the reader
             started = time.perf_counter()
             self.write(doc, report)
             report.seconds_indexing += time.perf_counter() - started
