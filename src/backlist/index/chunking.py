@@ -18,6 +18,8 @@ _SENT = re.compile(r"[^.!?]+(?:[.!?]+[”\"’)]*|$)\s*")
 _WORD = re.compile(r"\S+")
 _TURN = re.compile(r"^([A-Z][\w.’'\-]*(?:\s[A-Z][\w.’'\-]*){0,3}): ")
 
+MANY_PARAGRAPHS = 20_000  # beyond this many paragraphs in one document, short ones are grouped
+GROUP_CHARS = 480  # ...into spans of about this many characters (under MAX_TOKENS word pieces)
 COUNT_BATCH = 1024  # texts tokenized at once (bounds the tokenizer's memory)
 COUNT_MAX_CHARS = 8_000  # longer texts are far over any window: estimated, not tokenized
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -138,6 +140,8 @@ def _with_preamble(marks: list[tuple[int, str | None]]) -> list[tuple[int, str |
 def _units(text: str, max_tokens: int, counter: TokenCounter) -> list[tuple[int, int, int, str | None]]:
     """Paragraph spans with token counts; paragraphs too long are cut at sentences, then words."""
     paras = [(m.start(), m.end()) for m in _PARA.finditer(text) if text[m.start():m.end()].strip()]
+    if len(paras) > MANY_PARAGRAPHS:
+        paras = _grouped(paras, GROUP_CHARS)
     counts = counter([text[s:e] for s, e in paras]) if paras else []
     units: list[tuple[int, int, int, str | None]] = []
     speaker = None
@@ -155,6 +159,18 @@ def _units(text: str, max_tokens: int, counter: TokenCounter) -> list[tuple[int,
             else:
                 units.extend((x, y, c, speaker) for x, y, c in _by_words(text, a, b, max_tokens))
     return units
+
+
+def _grouped(paras: list[tuple[int, int]], chars: int) -> list[tuple[int, int]]:
+    """Runs of short paragraphs as one span of up to `chars` characters: a file of a million
+    short lines is counted (and cut) in thousands of pieces, not a million."""
+    out: list[tuple[int, int]] = []
+    for s, e in paras:
+        if out and e - out[-1][0] <= chars:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
 
 
 def _rstrip(text: str, a: int, b: int) -> int:
