@@ -181,7 +181,7 @@ def _drop_attached_transcripts(found: Discovery) -> None:
         except IngestError:
             continue  # the reader says so when it reads the feed
         for ref in _TRANSCRIPT_REF.findall(head):
-            if "://" not in ref:
+            if "://" not in ref and "\x00" not in ref:  # a NUL is no path (the reader says so)
                 attached.add((base / ref).resolve())
     if attached:
         found.units = [u for u in found.units if not (
