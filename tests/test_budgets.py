@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -33,7 +34,8 @@ report = lib.ingest(args["paths"], embed=False, max_seconds=args["seconds"],
 docs = lib.list()
 print(json.dumps({"errors": report.errors, "warnings": report.warnings,
                   "skipped": report.skipped_files, "titles": sorted(d.title or "" for d in docs),
-                  "texts": [d.text for d in docs]}))
+                  "texts": [d.text for d in docs],
+                  "links_dirty": lib.store.get_meta("links_dirty")}))
 lib.close()
 """
 
@@ -200,3 +202,35 @@ def test_a_link_out_of_an_unzipped_export_never_reaches_the_library(tmp_path):
     (tmp_path / "f").mkdir()
     followed = ingest_in_child(tmp_path / "f", [export], seconds=30, follow_links=True)
     assert [t for t in followed.report["texts"] if "Zanzibarquux" in t]
+
+
+def write_dump(path: Path, episodes: int) -> None:
+    """A podcast text dump (one long episode line each) whose episodes name earlier ones."""
+    words = "garden river story market winter letter island engine music harbor forest bridge".split()
+    rng = random.Random(1)
+    with path.open("w") as fh:
+        fh.write("The Long Show\nAuthor: Pat Doe\n\n")
+        for i in range(episodes):
+            slug = f"episode-{i}-" + "-".join(rng.choice(words) for _ in range(3))
+            body = " ".join(rng.choice(words) for _ in range(380)) + "."
+            ref = rng.randrange(max(i, 1))
+            fh.write(f"https://longshow.substack.com/p/{slug} Ana Ruiz (00:01): As we said in "
+                     f"https://longshow.substack.com/p/episode-{ref} and in episode {ref}, {body} "
+                     f"Ben Cole (00:05): {body}\n\n")
+
+
+@pytest.mark.slow
+def test_relink_runs_under_the_budget_and_stays_marked_out_of_date(tmp_path):
+    """The citation relink after a read once ran 900 s unbounded. Here a library of 800
+    episodes is relinked under a 1 s budget: it gives up with one line, links stay marked dirty."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_dump(folder / "dump.txt", 800)
+    first = ingest_in_child(tmp_path, [folder], seconds=900)
+    assert first.report["links_dirty"] == "0" and not first.report["errors"], first.report
+    (folder / "good.md").write_text(GOOD)
+    run = ingest_in_child(tmp_path, [folder], seconds=1)
+    check_budget(run, 1)
+    (line,) = [w for w in run.report["warnings"] if w.startswith("citation links:")]
+    assert "not rebuilt within the 1 s budget" in line
+    assert run.report["links_dirty"] == "1"

@@ -97,6 +97,7 @@ class Ingestor:
             limits = Limits(max_bytes or DEFAULT_MAX_BYTES, unit.root, follow_links)
             ctx = ReadContext(limits=limits, fetch_remote=fetch_remote)
             if max_seconds:
+                ctx.seconds = max_seconds
                 ctx.deadline = time.monotonic() + max_seconds
             ctx.budget_memory()
             with _time_limit(max_seconds, unit.path):
@@ -124,6 +125,8 @@ class Ingestor:
     def _ingest_unit(self, unit: SourceUnit, ctx: ReadContext, site: str | None,
                      report: IngestReport) -> None:
         cheap = unit.stat_fingerprint(ctx.limits)
+        if cheap and ctx.seconds:  # a larger --max-seconds reads it again
+            cheap += f":{ctx.seconds:g}s"
         failed_key = FAILED_INPUT + unit.path
         failed = self.store.get_meta(failed_key) if cheap else None
         if failed and failed.split("\t", 1)[0] == cheap:

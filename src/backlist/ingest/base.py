@@ -42,6 +42,7 @@ class ReadContext:
     skipped: list[str] = field(default_factory=list)
     # time.monotonic() after which a reader must give up on this input (see check_time).
     deadline: float | None = None
+    seconds: float | None = None  # the per-input time budget the deadline was set from
     # Resident memory (bytes) past which a reader gives up on this input (see check_time).
     memory_limit: int | None = None
 
