@@ -105,3 +105,19 @@ def test_an_unchanged_failed_file_is_one_line_on_rerun_and_read_again_once_fixed
         assert [d.title for d in lib.list()] == ["Fixed"]
     finally:
         lib.close()
+
+
+def test_a_new_input_that_fails_part_way_keeps_none_of_its_documents(tmp_path):
+    from test_budgets import write_dump
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_dump(folder / "dump.txt", 300)
+    lib = Library(tmp_path / "lib")
+    try:
+        report = lib.ingest([str(folder)], embed=False, max_seconds=0.5)
+        (line,) = report.errors
+        assert line.startswith(f"{folder / 'dump.txt'}: took too long to read")
+        assert lib.list() == [] and report.documents_new == 0
+    finally:
+        lib.close()

@@ -142,27 +142,33 @@ class Ingestor:
         except OSError as exc:
             report.errors.append(f"{unit.path}: cannot read ({exc.strerror or exc})")
             return
-        if self.store.source_fingerprint(unit.path) == fingerprint:
+        previous = self.store.source_fingerprint(unit.path)
+        if previous == fingerprint:
             report.sources_unchanged += 1
             return
+        written = report.documents_new
         try:
             ids = self._read_and_write(unit, ctx, site, report)
             # With problems the fingerprint is not kept, so the next run reads it (and says so)
             # again. Inside the try: the time limit may still strike here.
             removed = self.store.record_source(unit.path, unit.kind,
                                                "" if ctx.problems else fingerprint, ids)
-        except IngestError as exc:
-            report.errors.append(str(exc))
-            report.errors += [str(e) for e in ctx.problems]
-            self._remember_failure(failed_key, cheap, exc.reason)
-            return
-        except _Timeout:
-            report.errors.append(f"{unit.path}: {TOO_LONG}")
-            self._remember_failure(failed_key, cheap, "took too long to read")
-            return
-        except MemoryError:
-            report.errors.append(f"{unit.path}: ran out of memory while reading, not stored")
-            self._remember_failure(failed_key, cheap, "ran out of memory")
+        except (IngestError, _Timeout, MemoryError) as exc:
+            if isinstance(exc, IngestError):
+                report.errors.append(str(exc))
+                report.errors += [str(e) for e in ctx.problems]
+                reason = exc.reason
+            elif isinstance(exc, _Timeout):
+                report.errors.append(f"{unit.path}: {TOO_LONG}")
+                reason = "took too long to read"
+            else:
+                report.errors.append(f"{unit.path}: ran out of memory while reading, not stored")
+                reason = "ran out of memory"
+            if previous is None and report.documents_new > written:
+                # A new input that failed part way keeps none of its documents: all or nothing.
+                report.documents_new = written
+                self.store.record_source(unit.path, unit.kind, "", [])
+            self._remember_failure(failed_key, cheap, reason)
             return
         except Exception as exc:  # a reader bug must not stop the other inputs
             report.errors.append(f"{unit.path}: could not be read ({type(exc).__name__}: {exc})")
