@@ -287,7 +287,7 @@ class _Renderer:
 
     def tweet(self, node: LexborNode) -> None:
         data = _data_attrs(node)
-        body = LexborHTMLParser(data["full_text"]).body \
+        body = LexborHTMLParser(tame_html(data["full_text"])[0]).body \
             if isinstance(data.get("full_text"), str) and data["full_text"].strip() else None
         text = _squash(body.text()) if body is not None else ""
         name, user = data.get("name"), data.get("username")
