@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pg_server import PgServer
 from typer.testing import CliRunner
 
 from backlist.errors import BacklistError
@@ -18,7 +19,6 @@ from backlist.model import Document, Passage, Turn
 from backlist.service import Library
 from backlist.store.base import DocFilter, DocLink, KeywordQuery, Store
 from backlist.store.migrate import copy_library
-from backlist.store.pg_server import PgServer
 from backlist.store.postgres import PostgresStore
 from backlist.store.sqlite import SQLiteStore
 
