@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
+import re
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,8 +15,9 @@ import numpy as np
 import sqlite_vec
 
 from backlist.errors import BacklistError
-from backlist.model import Document, Passage, Turn
-from backlist.store.base import TITLE_WEIGHT, DocFilter, DocLink, KeywordQuery, PassageHit, Store
+from backlist.model import Document, Passage
+from backlist.store.base import TITLE_WEIGHT, DocLink, KeywordQuery, PassageHit
+from backlist.store.core import SQLITE, SqlStore, T, now, plan_passages
 from backlist.store.sqlite_driver import sqlite3
 
 SCAN_FROM = 20_000  # passages; from here on, vector search is a matrix product in memory
@@ -64,14 +64,27 @@ CREATE TABLE IF NOT EXISTS doc_links (
 CREATE INDEX IF NOT EXISTS doc_links_target ON doc_links(target_id);
 CREATE INDEX IF NOT EXISTS passages_speaker ON passages(speaker) WHERE speaker IS NOT NULL;
 """
+# What the library knows beyond the readers (store/core.py): date bounds, other titles, where
+# each value came from, the reading flag, the readers' own values; and the writer's corrections,
+# with no foreign key: re-ingest deletes and rewrites documents, a correction outlives that.
+_V3 = """
+ALTER TABLE documents ADD COLUMN date_earliest TEXT;
+ALTER TABLE documents ADD COLUMN date_latest TEXT;
+ALTER TABLE documents ADD COLUMN aliases TEXT;
+ALTER TABLE documents ADD COLUMN basis TEXT;
+ALTER TABLE documents ADD COLUMN reading INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE documents ADD COLUMN reader_fields TEXT;
+UPDATE documents SET reader_fields = json_object('title', title, 'subtitle', subtitle,
+  'date', date, 'url', url, 'kind', kind, 'authors', json(coalesce(authors, '[]')))
+  WHERE reader_fields IS NULL;
+CREATE TABLE IF NOT EXISTS corrections (
+  doc_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT, at TEXT NOT NULL,
+  PRIMARY KEY (doc_id, field));
+"""
 # Ordered schema steps; a library at user_version N runs the steps after N, each in one
 # transaction, so an old library is upgraded in place and a half-created one is completed.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def fts_match(q: KeywordQuery) -> str:
@@ -85,7 +98,7 @@ def fts_match(q: KeywordQuery) -> str:
     return (" AND " if q.require_all else " OR ").join(dict.fromkeys(parts))
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SqlStore):
     """One connection per thread (sqlite3 connections must not be shared by threads that run
     statements at once: MCP and web servers answer tool calls in worker threads)."""
 
@@ -166,6 +179,35 @@ class SQLiteStore(Store):
     def schema_version(self) -> int:
         return _schema_version(self.db)
 
+    # --- the primitives store/core.py builds on -------------------------------------------------
+    dialect = SQLITE
+
+    def _call(self, fn: Callable[[], T], retry: bool) -> T:
+        return fn()
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(sql, params)]
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.db.execute(sql, params)
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.db.executemany(sql, rows)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction; a nested one joins the outer one (sqlite3's own context manager
+        would commit at the inner exit)."""
+        if getattr(self._local, "in_tx", False):
+            yield
+            return
+        self._local.in_tx = True
+        try:
+            with self.db:
+                yield
+        finally:
+            self._local.in_tx = False
+
     # --- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         try:
@@ -193,7 +235,7 @@ class SQLiteStore(Store):
                 self._delete_doc(doc_id)
             self.db.execute(
                 "INSERT OR REPLACE INTO sources(path, kind, fingerprint, ingested_at, documents) "
-                "VALUES (?, ?, ?, ?, ?)", (path, kind, fingerprint, _now(), len(keep)))
+                "VALUES (?, ?, ?, ?, ?)", (path, kind, fingerprint, now(), len(keep)))
         return stale
 
     def sources(self) -> list[dict[str, Any]]:
@@ -205,60 +247,27 @@ class SQLiteStore(Store):
                               (doc_id,)).fetchone()
         return row[0] if row else None
 
-    def write_document(self, doc: Document, passages: Sequence[Passage],
-                       entities: Sequence[tuple[str, str, str | None, int, str]] | None = None) -> int:
-        with self.db:
-            self.db.execute(
-                "INSERT INTO documents(id, kind, source, position, title, subtitle, date, url, "
-                "authors, speakers, audience, text, comments, turns, metadata, words, "
-                "content_hash, is_draft, ingested_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, source=excluded.source, "
-                "position=excluded.position, title=excluded.title, subtitle=excluded.subtitle, "
-                "date=excluded.date, url=excluded.url, authors=excluded.authors, "
-                "speakers=excluded.speakers, audience=excluded.audience, text=excluded.text, "
-                "comments=excluded.comments, turns=excluded.turns, metadata=excluded.metadata, "
-                "words=excluded.words, content_hash=excluded.content_hash, "
-                "is_draft=excluded.is_draft, ingested_at=excluded.ingested_at",
-                (doc.id, doc.kind, doc.source, doc.position, doc.title, doc.subtitle, doc.date,
-                 doc.url, json.dumps(doc.authors), json.dumps(doc.speakers), doc.audience,
-                 doc.text, json.dumps(doc.comments),
-                 json.dumps([t.__dict__ for t in doc.turns]),
-                 json.dumps(doc.metadata, ensure_ascii=False, default=str), doc.words,
-                 doc.content_hash, int(doc.is_draft), _now()))
-            self.db.execute("DELETE FROM metrics WHERE doc_id = ? AND origin = 'source'", (doc.id,))
-            self.db.executemany(
-                "INSERT OR REPLACE INTO metrics(doc_id, name, value, origin) VALUES (?,?,?,'source')",
-                [(doc.id, k, float(v)) for k, v in doc.metrics.items()])
-            if entities is not None:
-                self._write_entities(doc.id, entities)
-            return self._replace_passages(doc, passages)
-
-    def _replace_passages(self, doc: Document, passages: Sequence[Passage]) -> int:
-        """Keep passages whose text is unchanged (and so their embeddings); add the rest."""
-        old: dict[str, list[int]] = {}
-        for r in self.db.execute("SELECT id, hash FROM passages WHERE doc_id = ?", (doc.id,)):
-            old.setdefault(r["hash"], []).append(r["id"])
-        added = 0
-        for p in passages:
-            h = passage_hash(p)
-            if old.get(h):
-                pid = old[h].pop()
-                self.db.execute("UPDATE passages SET idx=?, start=?, end=?, speaker=? WHERE id=?",
-                                (p.idx, p.start, p.end, p.speaker, pid))
-                self.db.execute("UPDATE passages_fts SET title = ? WHERE rowid = ?",
-                                (doc.title or "", pid))
-                continue
+    def _replace_passages(self, doc: Document, passages: Sequence[Passage], title: str) -> int:
+        old = [(r["id"], r["hash"]) for r in self.db.execute(
+            "SELECT id, hash FROM passages WHERE doc_id = ?", (doc.id,))]
+        kept, new, gone = plan_passages(old, passages)
+        for pid, p in kept:
+            self.db.execute("UPDATE passages SET idx=?, start=?, end=?, speaker=? WHERE id=?",
+                            (p.idx, p.start, p.end, p.speaker, pid))
+            self.db.execute("UPDATE passages_fts SET title = ? WHERE rowid = ?", (title, pid))
+        for p, h in new:
             cur = self.db.execute(
                 "INSERT INTO passages(doc_id, idx, text, start, end, speaker, hash) "
                 "VALUES (?,?,?,?,?,?,?)", (doc.id, p.idx, p.text, p.start, p.end, p.speaker, h))
             self.db.execute("INSERT INTO passages_fts(rowid, text, title) VALUES (?,?,?)",
-                            (cur.lastrowid, p.text, doc.title or ""))
-            added += 1
-        for ids in old.values():
-            for pid in ids:
-                self._delete_passage(pid)
-        return added
+                            (cur.lastrowid, p.text, title))
+        for pid in gone:
+            self._delete_passage(pid)
+        return len(new)
+
+    def _set_search_title(self, doc_id: str, title: str) -> None:
+        self.db.execute("UPDATE passages_fts SET title = ? WHERE rowid IN "
+                        "(SELECT id FROM passages WHERE doc_id = ?)", (title, doc_id))
 
     def _delete_passage(self, pid: int) -> None:
         self.db.execute("DELETE FROM passages_fts WHERE rowid = ?", (pid,))
@@ -274,87 +283,10 @@ class SQLiteStore(Store):
         self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ?", (doc_id,))
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
-    def get_document(self, doc_id: str) -> Document | None:
-        row = self.db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return self._doc(row) if row else None
-
-    def get_documents(self, ids: Sequence[str], with_turns: bool = False) -> dict[str, Document]:
-        """Several documents in one query; speaker turns (large for interviews) only if asked."""
-        if not ids:
-            return {}
-        rows = self.db.execute(
-            f"SELECT * FROM documents WHERE id IN ({','.join('?' * len(ids))})", list(ids))
-        rows = rows.fetchall()
-        metrics = self._metrics_of([r["id"] for r in rows])
-        return {r["id"]: self._doc(r, with_turns, metrics) for r in rows}
-
     def resolve_id(self, prefix: str) -> list[str]:
         return [r[0] for r in self.db.execute(
             "SELECT id FROM documents WHERE id LIKE ? ESCAPE '\\' LIMIT 5",
             (prefix.replace("%", "\\%").replace("_", "\\_") + "%",))]
-
-    def list_documents(self, flt: DocFilter, order: str = "date",
-                       with_turns: bool = False) -> list[Document]:
-        where, args = self._where(flt)
-        orders = {"date": "d.date IS NULL, d.date, d.source, d.position",
-                  "date_desc": "d.date IS NULL, d.date DESC, d.source, d.position",
-                  "source": "d.source, CAST(substr(d.position, 6) AS INTEGER), d.position"}
-        sql = f"SELECT d.* FROM documents d {where} ORDER BY {orders.get(order, orders['date'])}"
-        rows = self.db.execute(sql, args).fetchall()
-        metrics = self._metrics_of(None if len(rows) > 500 else [r["id"] for r in rows])
-        return [self._doc(r, with_turns, metrics) for r in rows]
-
-    def _metrics_of(self, ids: list[str] | None) -> dict[str, dict[str, float]]:
-        """Metrics of many documents in one query (all of them when ids is None)."""
-        out: dict[str, dict[str, float]] = {}
-        if ids is not None and not ids:
-            return out
-        sql = "SELECT doc_id, name, value FROM metrics"
-        args: list[Any] = []
-        if ids is not None:
-            sql += f" WHERE doc_id IN ({','.join('?' * len(ids))})"
-            args = list(ids)
-        for r in self.db.execute(sql, args):
-            out.setdefault(r[0], {})[r[1]] = r[2]
-        return out
-
-    def _where(self, flt: DocFilter) -> tuple[str, list[Any]]:
-        clauses, args = [], []
-        if flt.kinds:
-            clauses.append(f"d.kind IN ({','.join('?' * len(flt.kinds))})")
-            args += list(flt.kinds)
-        if flt.since:
-            clauses.append("d.date >= ?")
-            args.append(flt.since)
-        if flt.until:
-            clauses.append("d.date <= ?")
-            args.append(flt.until)
-        if not flt.include_drafts:
-            clauses.append("d.is_draft = 0")
-        if not flt.include_duplicates:
-            clauses.append("d.duplicate_of IS NULL")
-        if flt.speaker:
-            clauses.append("EXISTS (SELECT 1 FROM json_each(d.speakers) s WHERE s.value LIKE ?)")
-            args.append(f"%{flt.speaker}%")
-        if flt.entity:
-            clauses.append("EXISTS (SELECT 1 FROM entity_mentions e WHERE e.doc_id = d.id AND "
-                           "(e.entity = ? COLLATE NOCASE OR e.parent = ? COLLATE NOCASE))")
-            args += [flt.entity, flt.entity]
-        if flt.topic:
-            clauses.append("EXISTS (SELECT 1 FROM doc_topics t WHERE t.doc_id = d.id AND "
-                           "t.topic = ? COLLATE NOCASE)")
-            args.append(flt.topic)
-        if flt.author:
-            clauses.append("EXISTS (SELECT 1 FROM json_each(d.authors) a WHERE a.value LIKE ?)")
-            args.append(f"%{flt.author}%")
-        if flt.ids is not None:
-            clauses.append(f"d.id IN ({','.join('?' * len(flt.ids))})")
-            args += list(flt.ids)
-        return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
-
-    def filtered_ids(self, flt: DocFilter) -> set[str]:
-        where, args = self._where(flt)
-        return {r[0] for r in self.db.execute(f"SELECT d.id FROM documents d {where}", args)}
 
     def set_copies(self, duplicate_of: dict[str, str | None], urls: dict[str, str]) -> None:
         with self.db:
@@ -389,26 +321,6 @@ class SQLiteStore(Store):
                 "passages": passages[0], "embedded_passages": passages[1],
                 "sources": q("SELECT COUNT(*) FROM sources").fetchone()[0],
                 "by_kind": by_kind, "by_year": by_year}
-
-    def _doc(self, r: sqlite3.Row, with_turns: bool = True,
-             metrics: dict[str, dict[str, float]] | None = None) -> Document:
-        doc = Document(
-            id=r["id"], kind=r["kind"], source=r["source"], position=r["position"] or "",
-            text=r["text"], title=r["title"], subtitle=r["subtitle"], date=r["date"],
-            url=r["url"] or r["linked_url"], authors=json.loads(r["authors"] or "[]"),
-            speakers=json.loads(r["speakers"] or "[]"), audience=r["audience"],
-            comments=json.loads(r["comments"] or "[]"),
-            turns=[Turn(**t) for t in json.loads(r["turns"] or "[]")] if with_turns else [],
-            metadata=json.loads(r["metadata"] or "{}"), is_draft=bool(r["is_draft"]),
-            duplicate_of=r["duplicate_of"])
-        if r["linked_url"] and not r["url"]:
-            doc.metadata["url_basis"] = "from a linked copy"
-        if metrics is not None:
-            doc.metrics = dict(metrics.get(doc.id, {}))
-        else:
-            doc.metrics = {m[0]: m[1] for m in self.db.execute(
-                "SELECT name, value FROM metrics WHERE doc_id = ?", (doc.id,))}
-        return doc
 
     # --- passages & indexes ---------------------------------------------------------------
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
@@ -599,12 +511,6 @@ class SQLiteStore(Store):
         with self.db:
             self._write_entities(doc_id, rows)
 
-    def _write_entities(self, doc_id: str, rows: Sequence[tuple[str, str, str | None, int, str]]) -> None:
-        self.db.execute("DELETE FROM entity_mentions WHERE doc_id = ?", (doc_id,))
-        self.db.executemany(
-            "INSERT OR REPLACE INTO entity_mentions(doc_id, entity, kind, parent, mentions, role) "
-            "VALUES (?,?,?,?,?,?)", [(doc_id, *r) for r in rows])
-
     def entity_rows(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute(
             "SELECT e.*, d.date, d.duplicate_of FROM entity_mentions e "
@@ -712,7 +618,8 @@ def migrate(conn) -> int:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(script):
-                conn.execute(statement)
+                if not _adds_existing_column(conn, statement):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
                          (str(version),))
@@ -726,6 +633,18 @@ def migrate(conn) -> int:
     return current
 
 
+_ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", re.IGNORECASE)
+
+
+def _adds_existing_column(conn, statement: str) -> bool:
+    """SQLite has no ADD COLUMN IF NOT EXISTS: a step re-run on a library that has the column
+    (its version was lost or set back) skips the statement, so every step is idempotent."""
+    m = _ADD_COLUMN.match(statement)
+    if m is None:
+        return False
+    return any(r[1] == m.group(2) for r in conn.execute(f"PRAGMA table_info({m.group(1)})"))
+
+
 def _statements(script: str) -> list[str]:
     out, buf = [], ""
     for line in script.splitlines(keepends=True):
@@ -735,8 +654,3 @@ def _statements(script: str) -> list[str]:
             buf = ""
     return [s for s in out if s]
 
-
-def passage_hash(p: Passage) -> str:
-    import hashlib
-
-    return hashlib.blake2b(f"{p.speaker or ''}\x1f{p.text}".encode(), digest_size=10).hexdigest()
