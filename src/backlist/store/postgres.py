@@ -2,11 +2,12 @@
 
 Several processes (ingests, MCP and web servers, one per writer) share one library database.
 Same semantics as SQLiteStore; the schema is in postgres_schema.py. Design notes:
-- A small pool of connections (POOL_SIZE) in autocommit mode: each store call borrows one
-  (servers answer from worker threads); each write is one explicit transaction.
-- A lost connection (server restart, network) is dropped; reads are retried once on a fresh
-  connection, writes fail with a BacklistError (their transaction was rolled back) and the next
-  call reconnects.
+- A psycopg_pool pool of at most POOL_SIZE connections in autocommit mode, opened on first use:
+  each store call borrows one for its length (servers answer from worker threads, which come and
+  go), and each write is one explicit transaction.
+- A lost connection (server restart, network) is dropped and the idle ones are checked (after a
+  restart they are all dead); reads are retried once on a fresh connection, writes fail with a
+  BacklistError (their transaction was rolled back) and the next call reconnects.
 - Writes of one source are serialised across processes by transaction-level advisory locks on
   the source path (record_source, write_document) and on the document id (write_document).
 - Vector search is exact (a scan) below EXACT_BELOW embedded passages, HNSW above it, with
@@ -25,9 +26,9 @@ import numpy as np
 import psycopg
 from pgvector import Vector
 from pgvector.psycopg import register_vector
-from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from backlist.errors import BacklistError
 from backlist.model import Document, Passage
@@ -41,52 +42,6 @@ CONNECT_TIMEOUT = 10
 BULK_FROM = 20_000  # passages left to embed: load without the HNSW index, build it after
 POOL_SIZE = 8  # connections per store, whatever the number of threads
 POOL_TIMEOUT = 60.0
-
-class _Pool:
-    """At most `size` connections, shared by any number of threads: a thread holds one only for
-    the length of one store call, so threads that come and go (servers, benchmarks) cannot
-    exhaust the server's connection slots."""
-
-    def __init__(self, connect: Callable[[], psycopg.Connection[Any]], size: int) -> None:
-        self._connect = connect
-        self._free = threading.BoundedSemaphore(size)
-        self._idle: list[psycopg.Connection[Any]] = []
-        self._lock = threading.Lock()
-
-    def get(self) -> psycopg.Connection[Any]:
-        if not self._free.acquire(timeout=POOL_TIMEOUT):
-            raise BacklistError(f"PostgreSQL: no free connection after {POOL_TIMEOUT:.0f} s")
-        with self._lock:
-            conn = self._idle.pop() if self._idle else None
-        if conn is None or conn.closed:
-            try:
-                conn = self._connect()
-            except BaseException:
-                self._free.release()
-                raise
-        return conn
-
-    def put(self, conn: psycopg.Connection[Any], broken: bool) -> None:
-        try:
-            if broken or conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
-                conn.close()
-                if broken:
-                    self.clear()
-            else:
-                with self._lock:
-                    self._idle.append(conn)
-        finally:
-            self._free.release()
-
-    def clear(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            try:
-                conn.close()
-            except psycopg.Error:
-                pass
-
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -119,7 +74,9 @@ class PostgresStore(SqlStore):
         self.dsn = dsn
         self.read_only = read_only
         self._local = threading.local()
-        self._pool = _Pool(self._connect, pool_size)
+        self._pool_size = pool_size
+        self._pool_lock = threading.Lock()
+        self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         try:
             self._prepare()
         except psycopg.Error as exc:
@@ -127,12 +84,16 @@ class PostgresStore(SqlStore):
                                 f"({_first_line(exc)})") from exc
 
     # --- connections ------------------------------------------------------------------------
-    def _open(self, read_only: bool) -> psycopg.Connection[Any]:
+    @staticmethod
+    def _connect_kwargs(read_only: bool) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT,
                                   "application_name": "backlist"}
         if read_only:
             kwargs["options"] = "-c default_transaction_read_only=on"
-        return psycopg.connect(self.dsn, **kwargs)
+        return kwargs
+
+    def _open(self, read_only: bool) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.dsn, **self._connect_kwargs(read_only))
 
     def _prepare(self) -> None:
         """Create or upgrade the schema (writers; readers ask a writer connection once)."""
@@ -143,29 +104,32 @@ class PostgresStore(SqlStore):
                                     "(run `backlist ingest` first)")
             if version < ps.SCHEMA_VERSION:
                 ps.apply_migrations(conn)
-        self._pool.put(self._pool.get(), broken=False)  # open one now, so errors surface here
+        self._connections().check()  # open one now, so errors surface here
 
-    def _connect(self) -> psycopg.Connection[Any]:
-        conn = self._open(self.read_only)
-        register_vector(conn)
-        return conn
+    def _connections(self) -> ConnectionPool[psycopg.Connection[Any]]:
+        """The pool, opened on first use (and again after close())."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ConnectionPool(
+                    self.dsn, kwargs=self._connect_kwargs(self.read_only), min_size=1,
+                    max_size=self._pool_size, timeout=POOL_TIMEOUT, configure=register_vector,
+                    num_workers=1, name="backlist", open=False)
+                self._pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+            return self._pool
 
     @contextmanager
     def _checked_out(self) -> Iterator[psycopg.Connection[Any]]:
-        conn = self._pool.get()
+        pool = self._connections()
+        try:
+            conn = pool.getconn()
+        except PoolTimeout as exc:
+            raise BacklistError(f"PostgreSQL: no free connection after {POOL_TIMEOUT:.0f} s") from exc
         self._local.conn = conn
-        broken = True
         try:
             yield conn
-            broken = False
-        except (psycopg.OperationalError, psycopg.InterfaceError):
-            raise
-        except BaseException:
-            broken = False
-            raise
         finally:
             self._local.conn = None
-            self._pool.put(conn, broken)
+            pool.putconn(conn)  # the pool drops a broken one and rolls back an open transaction
 
     @property
     def db(self) -> psycopg.Connection[Any]:
@@ -188,6 +152,7 @@ class PostgresStore(SqlStore):
                 with self._checked_out():
                     return fn()
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                self._connections().check()  # after a server restart every idle one is dead
                 if attempt + 1 < attempts:
                     continue
                 raise BacklistError(f"PostgreSQL: lost the connection to the library database "
@@ -662,5 +627,8 @@ class PostgresStore(SqlStore):
         return "; ".join(problems) or "ok"
 
     def close(self) -> None:
-        """Close the idle connections (a call still running closes its own when it ends)."""
-        self._pool.clear()
+        """Close the pool's connections (the store opens a new pool if it is used again)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
