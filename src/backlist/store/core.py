@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from backlist.model import READING_KINDS, Document, Passage, Turn
-from backlist.store.base import DocFilter, Store
+from backlist.store.base import DocFilter, DocLink, Store
 
 T = TypeVar("T")
 
@@ -309,8 +309,13 @@ class SqlStore(Store):
     def _set_search_title(self, doc_id: str, title: str) -> None:
         """The keyword index's title for every passage of a document."""
 
-    def _lock_for_write(self, doc: Document) -> None:
-        """Serialise writes of one source across processes (PostgreSQL); nothing for SQLite."""
+    def _lock(self, key: str) -> None:
+        """Serialise writes on a name (a source, a document) across processes until the end of
+        the transaction (PostgreSQL); nothing where one writer holds the whole file (SQLite)."""
+
+    def _forget_passages(self, doc_ids: Sequence[str]) -> None:
+        """Before documents are deleted: drop their passages from indexes that no foreign key
+        cascades to (SQLite's FTS5 and vector tables)."""
 
     def _extra_columns(self, doc: Document) -> dict[str, Any]:
         """Backend-only documents columns and their values for a write."""
@@ -333,7 +338,8 @@ class SqlStore(Store):
             "reader_fields": j(reader_snapshot(doc)), **self._extra_columns(doc)}
         names = list(cols)
         with self._transaction():
-            self._lock_for_write(doc)
+            self._lock(f"source:{doc.source}")
+            self._lock(f"doc:{doc.id}")
             self._exec(
                 f"INSERT INTO documents({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
                 "ON CONFLICT (id) DO UPDATE SET "
@@ -521,3 +527,219 @@ class SqlStore(Store):
         basis = dict(self.dialect.load_json(rows[0]["basis"], {}))
         basis.update({f: CORRECTION_BASIS for f in fixes})
         self._update_fields(doc_id, fixes, basis)
+
+    # --- meta and sources ----------------------------------------------------------------------
+    @store_call(retry=True)
+    def get_meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", [key])
+        return rows[0]["value"] if rows else None
+
+    @store_call(retry=False)
+    def set_meta(self, key: str, value: str) -> None:
+        with self._transaction():
+            self._exec("INSERT INTO meta(key, value) VALUES (?, ?) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
+
+    @store_call(retry=True)
+    def meta_items(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self._query("SELECT key, value FROM meta ORDER BY key")}
+
+    @store_call(retry=True)
+    def source_fingerprint(self, path: str) -> str | None:
+        rows = self._query("SELECT fingerprint FROM sources WHERE path = ?", [path])
+        return rows[0]["fingerprint"] if rows else None
+
+    @store_call(retry=False)
+    def record_source(self, path: str, kind: str, fingerprint: str,
+                      doc_ids: Sequence[str]) -> list[str]:
+        keep = set(doc_ids)
+        with self._transaction():
+            self._lock(f"source:{path}")
+            stale = [r["id"] for r in self._query(
+                f"SELECT id FROM documents WHERE source = ? ORDER BY id{self.dialect.collate_c}", [path])
+                if r["id"] not in keep]
+            if stale:
+                where, args = self.dialect.in_list("duplicate_of", stale)
+                self._exec(f"UPDATE documents SET duplicate_of = NULL WHERE {where}", args)
+                self._forget_passages(stale)
+                where, args = self.dialect.in_list("id", stale)
+                self._exec(f"DELETE FROM documents WHERE {where}", args)
+            self._exec(
+                "INSERT INTO sources(path, kind, fingerprint, ingested_at, documents) VALUES "
+                "(?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, "
+                "fingerprint = excluded.fingerprint, ingested_at = excluded.ingested_at, "
+                "documents = excluded.documents", [path, kind, fingerprint, now(), len(keep)])
+        return stale
+
+    @store_call(retry=True)
+    def sources(self) -> list[dict[str, Any]]:
+        return self._query("SELECT path, kind, fingerprint, ingested_at, documents FROM sources "
+                           f"ORDER BY path{self.dialect.collate_c}")
+
+    # --- documents: the small questions ---------------------------------------------------------
+    @store_call(retry=True)
+    def doc_hash(self, doc_id: str) -> str | None:
+        rows = self._query("SELECT content_hash FROM documents WHERE id = ?", [doc_id])
+        return rows[0]["content_hash"] if rows else None
+
+    @store_call(retry=True)
+    def resolve_id(self, prefix: str) -> list[str]:
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return [r["id"] for r in self._query(
+            f"SELECT id FROM documents WHERE id LIKE ? ESCAPE '\\' ORDER BY id{self.dialect.collate_c} "
+            "LIMIT 5", [pattern])]
+
+    @store_call(retry=False)
+    def set_copies(self, duplicate_of: dict[str, str | None], urls: dict[str, str]) -> None:
+        with self._transaction():
+            self._exec("UPDATE documents SET duplicate_of = NULL, linked_url = NULL "
+                       "WHERE duplicate_of IS NOT NULL OR linked_url IS NOT NULL")
+            self._executemany("UPDATE documents SET duplicate_of = ? WHERE id = ?",
+                              [(v, k) for k, v in duplicate_of.items() if v])
+            self._executemany("UPDATE documents SET linked_url = ? WHERE id = ?",
+                              [(v, k) for k, v in urls.items()])
+
+    @store_call(retry=True)
+    def canonical_map(self) -> dict[str, str]:
+        return {r["id"]: r["duplicate_of"] for r in self._query(
+            "SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL")}
+
+    @store_call(retry=True)
+    def stats(self) -> dict[str, Any]:
+        c = self.dialect.collate_c
+        by_kind = {r["kind"]: {"documents": r["n"], "words": int(r["w"] or 0)} for r in self._query(
+            f"SELECT kind, COUNT(*) AS n, SUM(words) AS w FROM documents GROUP BY kind ORDER BY kind{c}")}
+        by_year = {(r["y"] or "undated"): {"documents": r["n"], "words": int(r["w"] or 0)}
+                   for r in self._query(
+            "SELECT substr(date, 1, 4) AS y, COUNT(*) AS n, SUM(words) AS w FROM documents "
+            f"GROUP BY substr(date, 1, 4) ORDER BY substr(date, 1, 4) IS NULL, substr(date, 1, 4){c}")}
+        total = self._query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(words), 0) AS w, COUNT(duplicate_of) AS dup, "
+            "COUNT(CASE WHEN is_draft = ? THEN 1 END) AS drafts, COUNT(*) - COUNT(date) AS undated "
+            "FROM documents", [True])[0]
+        passages = self._query("SELECT COUNT(*) AS n, COUNT(CASE WHEN embedded = ? THEN 1 END) AS e "
+                               "FROM passages", [True])[0]
+        return {"documents": total["n"], "words": int(total["w"]), "duplicates": total["dup"],
+                "drafts": total["drafts"], "undated": total["undated"],
+                "passages": passages["n"], "embedded_passages": passages["e"],
+                "sources": self._query("SELECT COUNT(*) AS n FROM sources")[0]["n"],
+                "by_kind": by_kind, "by_year": by_year}
+
+    # --- passages ---------------------------------------------------------------------------------
+    _PASSAGE = 'doc_id, idx, text, start, "end", speaker'
+
+    @staticmethod
+    def _passage(r: Mapping[str, Any]) -> Passage:
+        return Passage(r["doc_id"], r["idx"], r["text"], r["start"], r["end"], r["speaker"])
+
+    @store_call(retry=True)
+    def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        where, args = self.dialect.in_list("id", ids)
+        return {r["id"]: self._passage(r) for r in self._query(
+            f"SELECT id, {self._PASSAGE} FROM passages WHERE {where}", args)}
+
+    @store_call(retry=True)
+    def passage_counts(self, doc_ids: Iterable[str]) -> dict[str, int]:
+        ids = list(doc_ids)
+        if not ids:
+            return {}
+        where, args = self.dialect.in_list("doc_id", ids)
+        return {r["doc_id"]: r["n"] for r in self._query(
+            f"SELECT doc_id, COUNT(*) AS n FROM passages WHERE {where} GROUP BY doc_id", args)}
+
+    @store_call(retry=True)
+    def doc_passages(self, doc_id: str) -> list[Passage]:
+        return [self._passage(r) for r in self._query(
+            f"SELECT {self._PASSAGE} FROM passages WHERE doc_id = ? ORDER BY idx, id", [doc_id])]
+
+    @store_call(retry=True)
+    def unembedded(self, limit: int) -> list[tuple[int, str, str | None]]:
+        return [(r["id"], r["text"], r["title"]) for r in self._query(
+            "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id "
+            "WHERE p.embedded = ? ORDER BY p.id LIMIT ?", [False, int(limit)])]
+
+    @store_call(retry=True)
+    def all_passages(self) -> list[tuple[int, str, str | None]]:
+        return [(r["id"], r["text"], r["title"]) for r in self._query(
+            "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id "
+            "ORDER BY p.id")]
+
+    @store_call(retry=True)
+    def count_unembedded(self) -> int:
+        return int(self._query("SELECT COUNT(*) AS n FROM passages WHERE embedded = ?", [False])[0]["n"])
+
+    # --- metrics, topics, entities, links ----------------------------------------------------------
+    @store_call(retry=True)
+    def metrics(self, doc_ids: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
+        ids = None if doc_ids is None else list(doc_ids)
+        if ids is not None and len(ids) > BIG_ID_LIST:
+            wanted = set(ids)
+            return {k: v for k, v in self._metrics_of(None).items() if k in wanted}
+        return self._metrics_of(ids)
+
+    @store_call(retry=True)
+    def metric_rows(self) -> list[tuple[str, str, float, str | None]]:
+        c = self.dialect.collate_c
+        return [(r["doc_id"], r["name"], r["value"], r["origin"]) for r in self._query(
+            f"SELECT doc_id, name, value, origin FROM metrics ORDER BY doc_id{c}, name{c}")]
+
+    @store_call(retry=False)
+    def add_metrics(self, doc_id: str, values: dict[str, float], origin: str) -> None:
+        with self._transaction():
+            self._upsert_metrics(doc_id, values, origin)
+
+    @store_call(retry=False)
+    def set_doc_topics(self, doc_id: str, scored: Sequence[tuple[str, float]],
+                       manual: bool = False) -> None:
+        """Automatic topics replace the automatic ones; manual ones are added (and win)."""
+        rows = [(doc_id, t, float(s), manual) for t, s in scored]
+        with self._transaction():
+            if manual:
+                self._executemany(
+                    "INSERT INTO doc_topics(doc_id, topic, score, manual) VALUES (?, ?, ?, ?) ON "
+                    "CONFLICT (doc_id, topic) DO UPDATE SET score = excluded.score, manual = excluded.manual",
+                    rows)
+                return
+            self._exec("DELETE FROM doc_topics WHERE doc_id = ? AND manual = ?", [doc_id, False])
+            self._executemany("INSERT INTO doc_topics(doc_id, topic, score, manual) VALUES "
+                              "(?, ?, ?, ?) ON CONFLICT (doc_id, topic) DO NOTHING", rows)
+
+    @store_call(retry=True)
+    def doc_topics(self) -> dict[str, list[tuple[str, float, bool]]]:
+        out: dict[str, list[tuple[str, float, bool]]] = {}
+        for r in self._query("SELECT doc_id, topic, score, manual FROM doc_topics "
+                             f"ORDER BY manual DESC, score DESC, topic{self.dialect.collate_c}"):
+            out.setdefault(r["doc_id"], []).append((r["topic"], r["score"], bool(r["manual"])))
+        return out
+
+    @store_call(retry=False)
+    def set_entities(self, doc_id: str, rows: Sequence[tuple[str, str, str | None, int, str]]) -> None:
+        with self._transaction():
+            self._write_entities(doc_id, rows)
+
+    @store_call(retry=True)
+    def entity_rows(self) -> list[dict[str, Any]]:
+        return self._query(
+            "SELECT e.doc_id, e.entity, e.kind, e.parent, e.mentions, e.role, d.date, d.duplicate_of "
+            "FROM entity_mentions e JOIN documents d ON d.id = e.doc_id")
+
+    @store_call(retry=False)
+    def set_links(self, links: Sequence[DocLink]) -> None:
+        with self._transaction():
+            self._exec("DELETE FROM doc_links")
+            self._executemany(
+                "INSERT INTO doc_links(source_id, target_id, how, evidence) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (source_id, target_id) DO NOTHING",
+                [(lk.source_id, lk.target_id, lk.how, lk.evidence) for lk in links])
+
+    @store_call(retry=True)
+    def links(self, doc_id: str | None = None) -> list[DocLink]:
+        c = self.dialect.collate_c
+        sql, args = "SELECT source_id, target_id, how, evidence FROM doc_links", list[Any]()
+        if doc_id is not None:
+            sql, args = sql + " WHERE source_id = ? OR target_id = ?", [doc_id, doc_id]
+        return [DocLink(r["source_id"], r["target_id"], r["how"], r["evidence"])
+                for r in self._query(f"{sql} ORDER BY source_id{c}, target_id{c}", args)]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,8 +33,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from backlist.errors import BacklistError
 from backlist.model import Document, Passage
 from backlist.store import postgres_schema as ps
-from backlist.store.base import TITLE_WEIGHT, DocLink, KeywordQuery, PassageHit
-from backlist.store.core import Dialect, SqlStore, T, now, plan_passages, store_call
+from backlist.store.base import TITLE_WEIGHT, KeywordQuery, PassageHit
+from backlist.store.core import Dialect, SqlStore, T, plan_passages, store_call
 
 EF_SEARCH = 100  # HNSW candidate list: recall@10 measured in benchmarks/pg_bench.py
 EXACT_BELOW = 1_000  # passages; measured (pg_bench): exact 24 ms at 2k, 56 ms at 6k; HNSW 6-7 ms
@@ -175,9 +175,9 @@ class PostgresStore(SqlStore):
     def _transaction(self) -> Any:
         return self.db.transaction()
 
-    def _lock_for_write(self, doc: Document) -> None:
-        self._xlock(f"source:{doc.source}")
-        self._xlock(f"doc:{doc.id}")
+    def _lock(self, key: str) -> None:
+        """A transaction-level advisory lock on a name (a source path, a document id)."""
+        self.db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
 
     def _extra_columns(self, doc: Document) -> dict[str, Any]:
         """The reader's first author and publication (columns for several writers in one
@@ -224,159 +224,13 @@ class PostgresStore(SqlStore):
         row = self.db.execute(sql, params).fetchone()
         return row[0] if row else None
 
-    def _xlock(self, key: str) -> None:
-        """A transaction-level advisory lock on a name (a source path, a document id)."""
-        self.db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
 
     @property
     @store_call(retry=True)
     def schema_version(self) -> int:
         return ps.schema_version(self.db)
 
-    # --- meta -----------------------------------------------------------------------------------
-    @store_call(retry=True)
-    def get_meta(self, key: str) -> str | None:
-        return self._one("SELECT value FROM meta WHERE key = %s", (key,))
-
-    @store_call(retry=False)
-    def set_meta(self, key: str, value: str) -> None:
-        self._set_meta(key, value)
-
-    def _set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT INTO meta(key, value) VALUES (%s, %s) "
-                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
-
-    @store_call(retry=True)
-    def meta_items(self) -> dict[str, str]:
-        """Every meta key and value (for copying a library)."""
-        return {r[0]: r[1] for r in self._rows("SELECT key, value FROM meta ORDER BY key")}
-
-    # --- sources --------------------------------------------------------------------------------
-    @store_call(retry=True)
-    def source_fingerprint(self, path: str) -> str | None:
-        return self._one("SELECT fingerprint FROM sources WHERE path = %s", (path,))
-
-    @store_call(retry=False)
-    def record_source(self, path: str, kind: str, fingerprint: str,
-                      doc_ids: Sequence[str]) -> list[str]:
-        keep = set(doc_ids)
-        with self.db.transaction():
-            self._xlock(f"source:{path}")
-            stale = [r[0] for r in self._rows("SELECT id FROM documents WHERE source = %s ORDER BY id",
-                                              (path,)) if r[0] not in keep]
-            self._delete_docs(stale)
-            self.db.execute(
-                "INSERT INTO sources(path, kind, fingerprint, ingested_at, documents) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, "
-                "fingerprint = excluded.fingerprint, ingested_at = excluded.ingested_at, "
-                "documents = excluded.documents", (path, kind, fingerprint, now(), len(keep)))
-        return stale
-
-    @store_call(retry=True)
-    def sources(self) -> list[dict[str, Any]]:
-        return self._dicts('SELECT path, kind, fingerprint, ingested_at, documents FROM sources '
-                           'ORDER BY path COLLATE "C"')
-
-    def _delete_docs(self, ids: Sequence[str]) -> None:
-        if not ids:
-            return
-        self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ANY(%s)",
-                        (list(ids),))
-        self.db.execute("DELETE FROM documents WHERE id = ANY(%s)", (list(ids),))  # passages cascade
-
-    # --- documents ------------------------------------------------------------------------------
-    @store_call(retry=True)
-    def doc_hash(self, doc_id: str) -> str | None:
-        return self._one("SELECT content_hash FROM documents WHERE id = %s", (doc_id,))
-
-    @store_call(retry=True)
-    def resolve_id(self, prefix: str) -> list[str]:
-        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return [r[0] for r in self._rows(
-            'SELECT id FROM documents WHERE id LIKE %s ORDER BY id COLLATE "C" LIMIT 5', (pattern,))]
-
-    @store_call(retry=False)
-    def set_copies(self, duplicate_of: dict[str, str | None], urls: dict[str, str]) -> None:
-        copies = [(k, v) for k, v in duplicate_of.items() if v]
-        with self.db.transaction():
-            self.db.execute("UPDATE documents SET duplicate_of = NULL, linked_url = NULL "
-                            "WHERE duplicate_of IS NOT NULL OR linked_url IS NOT NULL")
-            self.db.execute("UPDATE documents d SET duplicate_of = c.canon FROM unnest(%s::text[], "
-                            "%s::text[]) AS c(id, canon) WHERE d.id = c.id",
-                            ([k for k, _ in copies], [v for _, v in copies]))
-            self.db.execute("UPDATE documents d SET linked_url = c.url FROM unnest(%s::text[], "
-                            "%s::text[]) AS c(id, url) WHERE d.id = c.id",
-                            (list(urls), list(urls.values())))
-
-    @store_call(retry=True)
-    def metrics(self, doc_ids: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
-        if doc_ids is None:
-            rows = self._rows("SELECT doc_id, name, value FROM metrics")
-        else:
-            rows = self._rows("SELECT doc_id, name, value FROM metrics WHERE doc_id = ANY(%s)",
-                              (list(doc_ids),))
-        out: dict[str, dict[str, float]] = {}
-        for doc_id, name, value in rows:
-            out.setdefault(doc_id, {})[name] = value
-        return out
-
-    @store_call(retry=True)
-    def metric_rows(self) -> list[tuple[str, str, float, str | None]]:
-        """(doc id, metric, value, origin) of every metric (for copying a library)."""
-        return [tuple(r) for r in self._rows(  # type: ignore[misc]
-            "SELECT doc_id, name, value, origin FROM metrics ORDER BY doc_id, name")]
-
-    @store_call(retry=True)
-    def stats(self) -> dict[str, Any]:
-        by_kind = {r[0]: {"documents": r[1], "words": int(r[2] or 0)} for r in self._rows(
-            'SELECT kind, count(*), sum(words) FROM documents GROUP BY kind ORDER BY kind COLLATE "C"')}
-        by_year = {(r[0] or "undated"): {"documents": r[1], "words": int(r[2] or 0)} for r in self._rows(
-            "SELECT substr(date, 1, 4), count(*), sum(words) FROM documents GROUP BY 1 "
-            'ORDER BY substr(date, 1, 4) IS NULL, substr(date, 1, 4) COLLATE "C"')}
-        total = self.db.execute(
-            "SELECT count(*), coalesce(sum(words), 0), count(*) FILTER (WHERE duplicate_of IS NOT NULL), "
-            "count(*) FILTER (WHERE is_draft), count(*) FILTER (WHERE date IS NULL) FROM documents"
-        ).fetchone()
-        passages = self.db.execute(
-            "SELECT count(*), count(*) FILTER (WHERE embedded) FROM passages").fetchone()
-        assert total is not None and passages is not None
-        return {"documents": total[0], "words": int(total[1]), "duplicates": total[2],
-                "drafts": total[3], "undated": total[4],
-                "passages": passages[0], "embedded_passages": passages[1],
-                "sources": self._one("SELECT count(*) FROM sources"),
-                "by_kind": by_kind, "by_year": by_year}
-
-    # --- passages & indexes ---------------------------------------------------------------------
-    @store_call(retry=True)
-    def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
-        ids = list(ids)
-        if not ids:
-            return {}
-        rows = self._rows('SELECT id, doc_id, idx, text, start, "end", speaker FROM passages '
-                          "WHERE id = ANY(%s)", (ids,))
-        return {r[0]: Passage(*r[1:]) for r in rows}
-
-    @store_call(retry=True)
-    def doc_passages(self, doc_id: str) -> list[Passage]:
-        return [Passage(*r) for r in self._rows(
-            'SELECT doc_id, idx, text, start, "end", speaker FROM passages WHERE doc_id = %s '
-            "ORDER BY idx, id", (doc_id,))]
-
-    @store_call(retry=True)
-    def unembedded(self, limit: int) -> list[tuple[int, str, str | None]]:
-        return [(r[0], r[1], r[2]) for r in self._rows(
-            "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id "
-            "WHERE NOT p.embedded ORDER BY p.id LIMIT %s", (limit,))]
-
-    @store_call(retry=True)
-    def all_passages(self) -> list[tuple[int, str, str | None]]:
-        return [(r[0], r[1], r[2]) for r in self._rows(
-            "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id "
-            "ORDER BY p.id")]
-
-    @store_call(retry=True)
-    def count_unembedded(self) -> int:
-        return self._one("SELECT count(*) FROM passages WHERE NOT embedded")
+    # --- the keyword index and vectors -----------------------------------------------------
 
     @store_call(retry=False)
     def ensure_vectors(self, dim: int, model: str) -> None:
@@ -388,8 +242,8 @@ class PostgresStore(SqlStore):
             ps.set_embedding_dim(self.db, dim)
             self.db.execute("UPDATE passages SET embedding = NULL, embedded = false "
                             "WHERE embedding IS NOT NULL OR embedded")
-            self._set_meta("embed_model", model)
-            self._set_meta("embed_dim", str(int(dim)))
+            self.set_meta("embed_model", model)
+            self.set_meta("embed_dim", str(int(dim)))
 
     @store_call(retry=False)
     def save_embeddings(self, rows: Sequence[tuple[int, bytes]]) -> None:
@@ -408,7 +262,7 @@ class PostgresStore(SqlStore):
     def _before_load(self) -> None:
         if self._has_hnsw() and self._one("SELECT count(*) FROM passages WHERE NOT embedded") >= BULK_FROM:
             with self.db.transaction():
-                self._xlock("hnsw")
+                self._lock("hnsw")
                 self.db.execute(f"DROP INDEX IF EXISTS {ps.HNSW_INDEX}")
 
     def _after_load(self) -> None:
@@ -420,7 +274,7 @@ class PostgresStore(SqlStore):
 
     def _build_hnsw(self) -> None:
         with self.db.transaction():
-            self._xlock("hnsw")
+            self._lock("hnsw")
             self.db.execute("SET LOCAL maintenance_work_mem = '256MB'")
             self.db.execute(f"CREATE INDEX IF NOT EXISTS {ps.HNSW_INDEX} ON passages "
                             "USING hnsw (embedding vector_cosine_ops)")
@@ -494,11 +348,6 @@ class PostgresStore(SqlStore):
         return int(self._one("SELECT passages FROM bm25_corpus"))
 
     @store_call(retry=True)
-    def canonical_map(self) -> dict[str, str]:
-        return {r[0]: r[1] for r in self._rows(
-            "SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL")}
-
-    @store_call(retry=True)
     def passage_count(self) -> int:
         return int(self._one("SELECT passages FROM bm25_corpus"))  # kept exact by triggers
 
@@ -535,46 +384,6 @@ class PostgresStore(SqlStore):
         return out
 
     @store_call(retry=False)
-    def set_doc_topics(self, doc_id: str, scored: Sequence[tuple[str, float]],
-                       manual: bool = False) -> None:
-        with self.db.transaction(), self.db.cursor() as cur:
-            if manual:
-                cur.executemany(
-                    "INSERT INTO doc_topics(doc_id, topic, score, manual) VALUES (%s, %s, %s, true) "
-                    "ON CONFLICT (doc_id, topic) DO UPDATE SET score = excluded.score, manual = true",
-                    [(doc_id, t, float(s)) for t, s in scored])
-                return
-            cur.execute("DELETE FROM doc_topics WHERE doc_id = %s AND NOT manual", (doc_id,))
-            cur.executemany(
-                "INSERT INTO doc_topics(doc_id, topic, score, manual) VALUES (%s, %s, %s, false) "
-                "ON CONFLICT DO NOTHING", [(doc_id, t, float(s)) for t, s in scored])
-
-    @store_call(retry=True)
-    def doc_topics(self) -> dict[str, list[tuple[str, float, bool]]]:
-        out: dict[str, list[tuple[str, float, bool]]] = {}
-        for doc_id, topic, score, manual in self._rows(
-                "SELECT doc_id, topic, score, manual FROM doc_topics "
-                'ORDER BY manual DESC, score DESC, topic COLLATE "C"'):
-            out.setdefault(doc_id, []).append((topic, score, bool(manual)))
-        return out
-
-    @store_call(retry=False)
-    def set_entities(self, doc_id: str, rows: Sequence[tuple[str, str, str | None, int, str]]) -> None:
-        with self.db.transaction():
-            self._write_entities(doc_id, rows)
-
-    @store_call(retry=True)
-    def entity_rows(self) -> list[dict[str, Any]]:
-        return self._dicts(
-            "SELECT e.doc_id, e.entity, e.kind, e.parent, e.mentions, e.role, d.date, d.duplicate_of "
-            "FROM entity_mentions e JOIN documents d ON d.id = e.doc_id")
-
-    @store_call(retry=False)
-    def add_metrics(self, doc_id: str, values: dict[str, float], origin: str) -> None:
-        with self.db.transaction():
-            self._upsert_metrics(doc_id, values, origin)
-
-    @store_call(retry=False)
     def reset_index(self, embeddings_only: bool = False) -> None:
         with self.db.transaction():
             if embeddings_only:
@@ -582,26 +391,6 @@ class PostgresStore(SqlStore):
                                 "WHERE embedding IS NOT NULL OR embedded")
             else:
                 self.db.execute("DELETE FROM passages")
-
-    @store_call(retry=False)
-    def set_links(self, links: Sequence[DocLink]) -> None:
-        with self.db.transaction():
-            self.db.execute("DELETE FROM doc_links")
-            self.db.execute(
-                "INSERT INTO doc_links(source_id, target_id, how, evidence) SELECT * FROM "
-                "unnest(%s::text[], %s::text[], %s::text[], %s::text[]) ON CONFLICT DO NOTHING",
-                ([lk.source_id for lk in links], [lk.target_id for lk in links],
-                 [lk.how for lk in links], [lk.evidence for lk in links]))
-
-    @store_call(retry=True)
-    def links(self, doc_id: str | None = None) -> list[DocLink]:
-        sql = "SELECT source_id, target_id, how, evidence FROM doc_links"
-        order = ' ORDER BY source_id COLLATE "C", target_id COLLATE "C"'
-        if doc_id is None:
-            rows = self._rows(sql + order)
-        else:
-            rows = self._rows(sql + " WHERE source_id = %s OR target_id = %s" + order, (doc_id, doc_id))
-        return [DocLink(*r) for r in rows]
 
     @store_call(retry=True)
     def integrity_check(self) -> str:

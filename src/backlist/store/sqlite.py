@@ -6,7 +6,7 @@ import contextlib
 import re
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,8 +16,8 @@ import sqlite_vec
 
 from backlist.errors import BacklistError
 from backlist.model import Document, Passage
-from backlist.store.base import TITLE_WEIGHT, DocLink, KeywordQuery, PassageHit
-from backlist.store.core import SQLITE, SqlStore, T, now, plan_passages
+from backlist.store.base import TITLE_WEIGHT, KeywordQuery, PassageHit
+from backlist.store.core import SQLITE, SqlStore, T, plan_passages
 from backlist.store.sqlite_driver import sqlite3
 
 SCAN_FROM = 20_000  # passages; from here on, vector search is a matrix product in memory
@@ -107,7 +107,7 @@ class SQLiteStore(SqlStore):
         self.read_only = read_only
         self._local = threading.local()
         self._conns: list[tuple[weakref.ref[threading.Thread], Any]] = []
-        self._lock = threading.Lock()
+        self._conns_lock = threading.Lock()
         self._matrix = None
         self._matrix_lock = threading.Lock()
         if read_only:
@@ -122,7 +122,7 @@ class SQLiteStore(SqlStore):
         if conn is None:
             conn = self._connect(self.read_only)
             self._local.conn = conn
-            with self._lock:
+            with self._conns_lock:
                 self._close_dead_threads()
                 self._conns.append((weakref.ref(threading.current_thread()), conn))
         return conn
@@ -208,45 +208,6 @@ class SQLiteStore(SqlStore):
         finally:
             self._local.in_tx = False
 
-    # --- meta -----------------------------------------------------------------------------
-    def get_meta(self, key: str) -> str | None:
-        try:
-            row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        except sqlite3.OperationalError:
-            return None
-        return row[0] if row else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
-
-    # --- sources --------------------------------------------------------------------------
-    def source_fingerprint(self, path: str) -> str | None:
-        row = self.db.execute("SELECT fingerprint FROM sources WHERE path = ?", (path,)).fetchone()
-        return row[0] if row else None
-
-    def record_source(self, path: str, kind: str, fingerprint: str,
-                      doc_ids: Sequence[str]) -> list[str]:
-        keep = set(doc_ids)
-        with self.db:
-            stale = [r[0] for r in self.db.execute(
-                "SELECT id FROM documents WHERE source = ?", (path,)) if r[0] not in keep]
-            for doc_id in stale:
-                self._delete_doc(doc_id)
-            self.db.execute(
-                "INSERT OR REPLACE INTO sources(path, kind, fingerprint, ingested_at, documents) "
-                "VALUES (?, ?, ?, ?, ?)", (path, kind, fingerprint, now(), len(keep)))
-        return stale
-
-    def sources(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute("SELECT * FROM sources ORDER BY path")]
-
-    # --- documents ------------------------------------------------------------------------
-    def doc_hash(self, doc_id: str) -> str | None:
-        row = self.db.execute("SELECT content_hash FROM documents WHERE id = ?",
-                              (doc_id,)).fetchone()
-        return row[0] if row else None
-
     def _replace_passages(self, doc: Document, passages: Sequence[Passage], title: str) -> int:
         old = [(r["id"], r["hash"]) for r in self.db.execute(
             "SELECT id, hash FROM passages WHERE doc_id = ?", (doc.id,))]
@@ -269,6 +230,12 @@ class SQLiteStore(SqlStore):
         self.db.execute("UPDATE passages_fts SET title = ? WHERE rowid IN "
                         "(SELECT id FROM passages WHERE doc_id = ?)", (title, doc_id))
 
+    def _forget_passages(self, doc_ids: Sequence[str]) -> None:
+        for doc_id in doc_ids:
+            for (pid,) in self.db.execute("SELECT id FROM passages WHERE doc_id = ?",
+                                          (doc_id,)).fetchall():
+                self._delete_passage(pid)
+
     def _delete_passage(self, pid: int) -> None:
         self.db.execute("DELETE FROM passages_fts WHERE rowid = ?", (pid,))
         if self._has_vec():
@@ -276,86 +243,7 @@ class SQLiteStore(SqlStore):
         self.db.execute("DELETE FROM passages WHERE id = ?", (pid,))
         self._matrix = None
 
-    def _delete_doc(self, doc_id: str) -> None:
-        for (pid,) in self.db.execute("SELECT id FROM passages WHERE doc_id = ?",
-                                      (doc_id,)).fetchall():
-            self._delete_passage(pid)
-        self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ?", (doc_id,))
-        self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
-
-    def resolve_id(self, prefix: str) -> list[str]:
-        return [r[0] for r in self.db.execute(
-            "SELECT id FROM documents WHERE id LIKE ? ESCAPE '\\' LIMIT 5",
-            (prefix.replace("%", "\\%").replace("_", "\\_") + "%",))]
-
-    def set_copies(self, duplicate_of: dict[str, str | None], urls: dict[str, str]) -> None:
-        with self.db:
-            self.db.execute("UPDATE documents SET duplicate_of = NULL, linked_url = NULL")
-            self.db.executemany("UPDATE documents SET duplicate_of = ? WHERE id = ?",
-                                [(v, k) for k, v in duplicate_of.items() if v])
-            self.db.executemany("UPDATE documents SET linked_url = ? WHERE id = ?",
-                                [(v, k) for k, v in urls.items()])
-
-    def metrics(self, doc_ids: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
-        out: dict[str, dict[str, float]] = {}
-        for r in self.db.execute("SELECT doc_id, name, value FROM metrics"):
-            out.setdefault(r[0], {})[r[1]] = r[2]
-        if doc_ids is not None:
-            wanted = set(doc_ids)
-            out = {k: v for k, v in out.items() if k in wanted}
-        return out
-
-    def stats(self) -> dict[str, Any]:
-        q = self.db.execute
-        by_kind = {r[0]: {"documents": r[1], "words": r[2] or 0} for r in q(
-            "SELECT kind, COUNT(*), SUM(words) FROM documents GROUP BY kind ORDER BY kind")}
-        by_year = {(r[0] or "undated"): {"documents": r[1], "words": r[2] or 0} for r in q(
-            "SELECT substr(date, 1, 4), COUNT(*), SUM(words) FROM documents "
-            "GROUP BY substr(date, 1, 4) ORDER BY date IS NULL, substr(date, 1, 4)")}
-        total = q("SELECT COUNT(*), COALESCE(SUM(words), 0), "
-                  "SUM(duplicate_of IS NOT NULL), SUM(is_draft), SUM(date IS NULL) "
-                  "FROM documents").fetchone()
-        passages = q("SELECT COUNT(*), COALESCE(SUM(embedded), 0) FROM passages").fetchone()
-        return {"documents": total[0], "words": total[1], "duplicates": total[2] or 0,
-                "drafts": total[3] or 0, "undated": total[4] or 0,
-                "passages": passages[0], "embedded_passages": passages[1],
-                "sources": q("SELECT COUNT(*) FROM sources").fetchone()[0],
-                "by_kind": by_kind, "by_year": by_year}
-
-    # --- passages & indexes ---------------------------------------------------------------
-    def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
-        ids = list(ids)
-        if not ids:
-            return {}
-        rows = self.db.execute(
-            f"SELECT * FROM passages WHERE id IN ({','.join('?' * len(ids))})", ids)
-        return {r["id"]: Passage(r["doc_id"], r["idx"], r["text"], r["start"], r["end"],
-                                 r["speaker"]) for r in rows}
-
-    def passage_counts(self, doc_ids: Iterable[str]) -> dict[str, int]:
-        ids = list(doc_ids)
-        if not ids:
-            return {}
-        rows = self.db.execute(f"SELECT doc_id, COUNT(*) FROM passages WHERE doc_id IN "
-                               f"({','.join('?' * len(ids))}) GROUP BY doc_id", ids)
-        return {r[0]: r[1] for r in rows}
-
-    def doc_passages(self, doc_id: str) -> list[Passage]:
-        return [Passage(r["doc_id"], r["idx"], r["text"], r["start"], r["end"], r["speaker"])
-                for r in self.db.execute(
-                    "SELECT * FROM passages WHERE doc_id = ? ORDER BY idx", (doc_id,))]
-
-    def unembedded(self, limit: int) -> list[tuple[int, str, str | None]]:
-        return [(r[0], r[1], r[2]) for r in self.db.execute(
-            "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id "
-            "WHERE p.embedded = 0 ORDER BY p.id LIMIT ?", (limit,))]
-
-    def all_passages(self) -> list[tuple[int, str, str | None]]:
-        return [(r[0], r[1], r[2]) for r in self.db.execute(
-            "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id")]
-
-    def count_unembedded(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM passages WHERE embedded = 0").fetchone()[0]
+    # --- the keyword index and vectors -----------------------------------------------------
 
     def _has_vec(self) -> bool:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'passages_vec'"
@@ -437,10 +325,6 @@ class SQLiteStore(SqlStore):
                                 [r[2] for r in rows], mat)
             return self._matrix[1:]
 
-    def canonical_map(self) -> dict[str, str]:
-        return {r[0]: r[1] for r in self.db.execute(
-            "SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL")}
-
     def passage_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
 
@@ -487,41 +371,6 @@ class SQLiteStore(SqlStore):
             out.setdefault(doc_id, []).append(blob)
         return out
 
-    def set_doc_topics(self, doc_id: str, scored: Sequence[tuple[str, float]],
-                       manual: bool = False) -> None:
-        with self.db:
-            if manual:
-                self.db.executemany(
-                    "INSERT OR REPLACE INTO doc_topics(doc_id, topic, score, manual) VALUES (?,?,?,1)",
-                    [(doc_id, t, s) for t, s in scored])
-                return
-            self.db.execute("DELETE FROM doc_topics WHERE doc_id = ? AND manual = 0", (doc_id,))
-            self.db.executemany(
-                "INSERT OR IGNORE INTO doc_topics(doc_id, topic, score, manual) VALUES (?,?,?,0)",
-                [(doc_id, t, s) for t, s in scored])
-
-    def doc_topics(self) -> dict[str, list[tuple[str, float, bool]]]:
-        out: dict[str, list[tuple[str, float, bool]]] = {}
-        for r in self.db.execute("SELECT doc_id, topic, score, manual FROM doc_topics "
-                                 "ORDER BY manual DESC, score DESC"):
-            out.setdefault(r[0], []).append((r[1], r[2], bool(r[3])))
-        return out
-
-    def set_entities(self, doc_id: str, rows: Sequence[tuple[str, str, str | None, int, str]]) -> None:
-        with self.db:
-            self._write_entities(doc_id, rows)
-
-    def entity_rows(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
-            "SELECT e.*, d.date, d.duplicate_of FROM entity_mentions e "
-            "JOIN documents d ON d.id = e.doc_id")]
-
-    def add_metrics(self, doc_id: str, values: dict[str, float], origin: str) -> None:
-        with self.db:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO metrics(doc_id, name, value, origin) VALUES (?,?,?,?)",
-                [(doc_id, k, float(v), origin) for k, v in values.items()])
-
     def reset_index(self, embeddings_only: bool = False) -> None:
         with self.db:
             if self._has_vec():
@@ -531,22 +380,6 @@ class SQLiteStore(SqlStore):
             if not embeddings_only:
                 self.db.execute("DELETE FROM passages_fts")
                 self.db.execute("DELETE FROM passages")
-
-    def set_links(self, links: Sequence[DocLink]) -> None:
-        with self.db:
-            self.db.execute("DELETE FROM doc_links")
-            self.db.executemany(
-                "INSERT OR IGNORE INTO doc_links(source_id, target_id, how, evidence) "
-                "VALUES (?,?,?,?)", [(lk.source_id, lk.target_id, lk.how, lk.evidence)
-                                     for lk in links])
-
-    def links(self, doc_id: str | None = None) -> list[DocLink]:
-        if doc_id is None:
-            rows = self.db.execute("SELECT * FROM doc_links ORDER BY source_id, target_id")
-        else:
-            rows = self.db.execute("SELECT * FROM doc_links WHERE source_id = ? OR target_id = ? "
-                                   "ORDER BY source_id, target_id", (doc_id, doc_id))
-        return [DocLink(r["source_id"], r["target_id"], r["how"], r["evidence"]) for r in rows]
 
     def export_vectors(self, batch: int = 2000) -> Iterator[list[tuple[str, int, bytes]]]:
         if not self._has_vec():
@@ -570,19 +403,12 @@ class SQLiteStore(SqlStore):
         self.save_embeddings(found)
         return len(found)
 
-    def metric_rows(self) -> list[tuple[str, str, float, str | None]]:
-        return [(r[0], r[1], r[2], r[3]) for r in self.db.execute(
-            "SELECT doc_id, name, value, origin FROM metrics ORDER BY doc_id, name")]
-
-    def meta_items(self) -> dict[str, str]:
-        return {r[0]: r[1] for r in self.db.execute("SELECT key, value FROM meta")}
-
     def integrity_check(self) -> str:
         rows = [r[0] for r in self.db.execute("PRAGMA integrity_check")]
         return "ok" if rows == ["ok"] else "; ".join(rows)
 
     def close(self) -> None:
-        with self._lock:
+        with self._conns_lock:
             conns, self._conns = [c for _, c in self._conns], []
         for conn in conns:
             try:
