@@ -397,10 +397,8 @@ class SqlStore(Store):
         rows = self._query(f"SELECT {cols} FROM documents d{where}", args)
         ids = None if len(rows) > BIG_ID_LIST else [r["id"] for r in rows]
         metrics = self._metrics_of(ids)
-        corrected: dict[str, list[str]] = {}
-        for doc_id, fields in self._corrections_of(ids).items():
-            corrected[doc_id] = list(fields)
-        return [document_from_row(r, self.dialect, metrics.get(r["id"], {}), corrected.get(r["id"], ()))
+        corrected = self._corrections_of(ids)
+        return [document_from_row(r, self.dialect, metrics.get(r["id"], {}), list(corrected.get(r["id"], {})))
                 for r in rows]
 
     def _metrics_of(self, ids: Sequence[str] | None) -> dict[str, dict[str, float]]:
@@ -433,7 +431,8 @@ class SqlStore(Store):
     def set_effective(self, doc_id: str, values: Mapping[str, Any], basis: Mapping[str, str]) -> None:
         """Set what the library knows of a document beyond its reader (fields of EFFECTIVE),
         with where each value came from. A corrected field is left as the writer set it. The
-        content hash stays the reader's, so re-ingesting unchanged input still does nothing."""
+        content hash stays the reader's, so re-ingesting unchanged input still does nothing;
+        a changed input is written afresh (write_document), so inference runs again after it."""
         unknown = sorted(set(values) - set(EFFECTIVE))
         if unknown:
             raise ValueError(f"set_effective: {', '.join(unknown)} cannot be set "
