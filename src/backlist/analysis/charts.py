@@ -328,7 +328,7 @@ def timeline_chart(days: Sequence[dt.date], what: str, element_id: str = "timeli
         if by_year:
             ax.xaxis.set_major_locator(mdates.YearLocator())
             ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-            ax.set_xlim(starts[0], dt.date(last.year + 1, 1, 1))
+            ax.set_xlim(mdates.date2num(starts[0]), mdates.date2num(dt.date(last.year + 1, 1, 1)))
         else:
             _month_axis(ax, starts)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))

@@ -31,7 +31,8 @@ def make_filter(kinds: str | Sequence[str] | None = None, since: str | None = No
     """A DocFilter from form or query values: blanks dropped; since/until passed on as the user
     typed them (the façade reads dates and date words, and says what it cannot read)."""
     listed = [kinds] if isinstance(kinds, str) else list(kinds or ())
-    texts = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in extra.items()}
+    texts: dict[str, Any] = {k: (v.strip() or None) if isinstance(v, str) else v
+                             for k, v in extra.items()}
     return DocFilter(kinds=[k for k in listed if k], since=(since or "").strip() or None,
                      until=(until or "").strip() or None, **texts)
 
