@@ -46,12 +46,18 @@ def type_of(schema: dict[str, Any], schemas: dict[str, Any]) -> str:
     low = schema.get("minimum", schema.get("exclusiveMinimum"))
     high = schema.get("maximum", schema.get("exclusiveMaximum"))
     if low is not None or high is not None:
-        limits.append(f"{'' if low is None else low}–{'' if high is None else high}")
+        limits.append(f"{_num(low)}–{_num(high)}")
     if "maxLength" in schema:
         limits.append(f"up to {schema['maxLength']:,} characters")
     if "pattern" in schema:
         limits.append(f"like {schema['pattern'].strip('^$')}")
     return kind + (f" ({', '.join(limits)})" if limits else "")
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
 
 
 def _default(schema: dict[str, Any]) -> str:
