@@ -506,7 +506,7 @@ def check_reader_kind(kind: str | None) -> None:
     from backlist.ingest import KINDS
 
     if kind is not None and kind not in KINDS:
-        raise UsageError(f"kind {kind!r}: choose from {', '.join(KINDS)}")
+        raise UsageError(f"kind {kind}: unknown kind (choose from {', '.join(KINDS)})")
 
 
 def missing_inputs(paths: Sequence[str]) -> builtins.list[str]:
