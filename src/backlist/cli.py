@@ -21,7 +21,7 @@ from rich.table import Table
 
 from backlist.contracts import DOC_KINDS, doc_full, doc_summary, hit_json, readers_help
 from backlist.errors import BacklistError
-from backlist.render import json_text, metric_text
+from backlist.render import json_text, metric_text, plural
 from backlist.safe import one_line, terminal_text
 from backlist.store.base import DocFilter
 
@@ -134,10 +134,6 @@ def _filters(kind=None, since=None, until=None, speaker=None, drafts=False, enti
                      include_drafts=drafts, entity=entity, topic=topic, author=author)
 
 
-def _plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else many or word + 's'}"
-
-
 def _missing_extra(exc: ImportError) -> None:
     """One line naming the extra to install, for an optional import that failed."""
     name = (exc.name or "").split(".")[0]
@@ -241,36 +237,42 @@ def _print_report(report, stats: dict[str, Any], where: Path) -> None:
     for line in report.warnings:
         err.print(f"[yellow]warning:[/] {_t(line)}", highlight=False)
     for v in report.vanished:
-        err.print(f"[yellow]missing:[/] {_t(v['path'])} is gone; its {v['documents']} "
-                  "document(s) stay in the library", highlight=False)
+        err.print(f"[yellow]missing:[/] {_t(v['path'])} is gone; its "
+                  f"{plural(v['documents'], 'document')} stay in the library", highlight=False)
     if report.did_nothing and report.sources_unchanged:
-        out.print(f"Nothing to do: {report.sources_unchanged} input(s) unchanged since the last "
-                  "ingest.")
+        out.print(f"Nothing to do: {plural(report.sources_unchanged, 'input')} unchanged since "
+                  "the last ingest.")
     else:
+        changes = [f"{n} {what}" for n, what in (
+            (report.documents_new, "new"), (report.documents_updated, "updated"),
+            (report.documents_unchanged, "unchanged"), (report.documents_removed, "removed")) if n]
+        total = sum((report.documents_new, report.documents_updated,
+                     report.documents_unchanged, report.documents_removed))
+        unchanged = f" ({report.sources_unchanged} unchanged)" if report.sources_unchanged else ""
         out.print(
-            f"Read {report.sources_read} input(s) ({report.sources_unchanged} unchanged): "
-            f"{report.documents_new} new, {report.documents_updated} updated, "
-            f"{report.documents_unchanged} unchanged, {report.documents_removed} removed "
-            f"document(s); {report.passages_added} passages indexed, "
-            f"{report.passages_embedded} embedded.")
+            f"Read {plural(report.sources_read, 'input')}{unchanged}: "
+            f"{', '.join(changes) or 'no'} {'document' if total == 1 else 'documents'}; "
+            f"{plural(report.passages_added, 'passage')} indexed, "
+            f"{report.passages_embedded:,} embedded.")
     for src in report.sources:
         out.print(f"  {_t(src.path)} ({src.kind}): {_source_line(src.documents, src.counts)}",
                   highlight=False)
     n = report.totals.get("transcripts_not_fetched", 0)
     if n:
-        out.print(f"{n} episode(s) link a transcript that was not fetched; pass --fetch.")
+        out.print(f"{plural(n, 'episode')} link{'s' if n == 1 else ''} a transcript that was not "
+                  "fetched; pass --fetch.")
     if report.skipped_files:
-        out.print(f"Skipped {len(report.skipped_files)} file(s):")
+        out.print(f"Skipped {plural(len(report.skipped_files), 'file')}:")
         for line in report.skipped_files[:10]:
             out.print(f"  {_t(line)}", highlight=False)
         if len(report.skipped_files) > 10:
             out.print(f"  … and {len(report.skipped_files) - 10} more")
     missing = stats["passages"] - stats["embedded_passages"]
-    copies = f" ({_plural(stats['duplicates'], 'linked copy', 'linked copies')})" \
+    copies = f" ({plural(stats['duplicates'], 'linked copy', 'linked copies')})" \
         if stats["duplicates"] else ""
-    out.print(f"Library: {_plural(stats['documents'], 'document')}{copies}, "
-              f"{_plural(stats['words'], 'word')}, in {_t(str(where))}"
-              + (f"; {_plural(missing, 'passage')} not embedded yet" if missing else ""))
+    out.print(f"Library: {plural(stats['documents'], 'document')}{copies}, "
+              f"{plural(stats['words'], 'word')}, in {_t(str(where))}"
+              + (f"; {plural(missing, 'passage')} not embedded yet" if missing else ""))
 
 
 def _source_line(documents: int, counts: dict[str, int]) -> str:
@@ -278,8 +280,8 @@ def _source_line(documents: int, counts: dict[str, int]) -> str:
               "metrics_missing": ("without metrics",) * 2,
               "transcripts_not_fetched": ("transcript not fetched", "transcripts not fetched"),
               "files_skipped": ("file skipped", "files skipped")}
-    bits = [_plural(documents, "document")] + [
-        _plural(v, *labels.get(k, (k, k))) for k, v in counts.items() if v]
+    bits = [plural(documents, "document")] + [
+        plural(v, *labels.get(k, (k, k))) for k, v in counts.items() if v]
     return ", ".join(bits)
 
 
@@ -303,7 +305,7 @@ def ls_cmd(kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = No
         table.add_row(d.id, d.date or "undated", d.kind, _t(d.title or "(untitled)"),
                       str(d.words), d.duplicate_of or "")
     out.print(table)
-    out.print(_plural(len(docs), "document"))
+    out.print(plural(len(docs), "document"))
 
 
 @app.command()
@@ -369,16 +371,16 @@ def stats(as_json: JSON_OPT = False) -> None:
         for name, row in data[key].items():
             table.add_row(name, str(row["documents"]), f"{row['words']:,}")
         out.print(table)
-    extra = [_plural(data["duplicates"], "linked copy", "linked copies")] \
+    extra = [plural(data["duplicates"], "linked copy", "linked copies")] \
         if data["duplicates"] else []
-    extra += [_plural(data["drafts"], "draft")] if data["drafts"] else []
+    extra += [plural(data["drafts"], "draft")] if data["drafts"] else []
     extra += [f"{data['undated']:,} undated"] if data["undated"] else []
-    out.print(", ".join([_plural(data["documents"], "document"), _plural(data["words"], "word"),
+    out.print(", ".join([plural(data["documents"], "document"), plural(data["words"], "word"),
                          *extra])
-              + f"; {_plural(data['passages'], 'passage')} ({data['embedded_passages']:,} embedded)")
+              + f"; {plural(data['passages'], 'passage')} ({data['embedded_passages']:,} embedded)")
     if data.get("metrics"):
         out.print("Metrics (for `backlist top --by NAME` and `insights --by NAME`): "
-                  + ", ".join(f"{_t(name)} ({_plural(n, 'piece')})"
+                  + ", ".join(f"{_t(name)} ({plural(n, 'piece')})"
                               for name, n in data["metrics"].items()), highlight=False)
     else:
         out.print("No metrics yet: a Substack export brings open rates; `backlist metrics import "
@@ -780,7 +782,7 @@ app.add_typer(metrics_app, name="metrics")
 def metrics_import(csv_file: Path) -> None:
     """Import a dashboard CSV: a key column (id, post_id, url or slug), then numeric columns."""
     result = _run(lambda lib: lib.import_metrics(csv_file), read_only=False)
-    out.print(f"Matched {result.matched} row(s); columns: {', '.join(result.columns) or 'none'}.")
+    out.print(f"Matched {plural(result.matched, 'row')}; columns: {', '.join(result.columns) or 'none'}.")
     for row in result.unmatched:
         err.print(f"[yellow]unmatched:[/] {_t(str(csv_file))}: {_t(row)}", highlight=False)
 
@@ -818,7 +820,7 @@ def insights(
     def val(v: float) -> str:
         return metric_text(metric, v)
 
-    out.print(f"[bold]{_t(metric)}[/]: {_plural(o['n'], 'piece')}, median {val(o['median'])} "
+    out.print(f"[bold]{_t(metric)}[/]: {plural(o['n'], 'piece')}, median {val(o['median'])} "
               f"(range {val(o['min'])}-{val(o['max'])})")
     for name, rows in report["groups"].items():
         table = Table(title=f"by {name}", header_style="bold")
@@ -899,8 +901,8 @@ def demo() -> None:
     report, stats, hits, related_hits, key = _run(work, read_only=False)
     from backlist.index.search import terms
 
-    out.print(f"   {_plural(stats['documents'], 'document')} (posts, podcast episodes, a saved "
-              f"article), {_plural(stats['passages'], 'passage')} indexed.\n")
+    out.print(f"   {plural(stats['documents'], 'document')} (posts, podcast episodes, a saved "
+              f"article), {plural(stats['passages'], 'passage')} indexed.\n")
     out.print(f"[bold]2. A search[/]: backlist search \"{DEMO_QUERY}\"", highlight=False)
     out.print("   (hybrid: it finds the piece by meaning even where the words differ)\n")
     _print_hits(hits, terms(DEMO_QUERY))

@@ -26,6 +26,7 @@ from backlist.render import (
     hits_markdown,
     json_text,
     metric_text,
+    plural,
     topics_markdown,
 )
 from backlist.safe import md_text, safe_url
@@ -158,7 +159,7 @@ def list_documents(open_lib: Opener, kind: Kind = None, since: DateArg = None,
     else:
         raise ToolFailure("sort must be date, date_desc or metric:NAME")
     budget = Budget(_cap(max_tokens))
-    budget.add(f"{len(docs)} documents")
+    budget.add(plural(len(docs), "document"))
     for d in docs[:limit]:
         metrics = ", ".join(f"{md_text(k)}={metric_text(k, v)}" for k, v in sorted(d.metrics.items()))
         line = (f"- {d.date or 'undated'} · {d.kind} · **{md_text(d.title) or '(untitled)'}** · "

@@ -57,12 +57,12 @@ def paste_citation(doc: Document, passage: Passage | None = None) -> str:
 def entities_markdown(rows: Sequence[dict[str, Any]], max_tokens: int) -> str:
     """The entity table for agents, archive names escaped like every Markdown answer."""
     budget = Budget(max_tokens)
-    budget.add(f"{len(rows)} entities")
+    budget.add(plural(len(rows), "entity", "entities"))
     for r in rows:
         guest = f" · guest in {r['guest_in']}" if r.get("guest_in") else ""
-        line = (f"- **{md_text(r['entity'])}** ({md_text(r['kind'])}) · {r['documents']} documents"
-                f" · {r['mentions']} mentions{guest} · first {r.get('first') or 'undated'} · "
-                f"last {r.get('last') or 'undated'}")
+        line = (f"- **{md_text(r['entity'])}** ({md_text(r['kind'])}) · "
+                f"{plural(r['documents'], 'document')} · {plural(r['mentions'], 'mention')}"
+                f"{guest} · first {r.get('first') or 'undated'} · last {r.get('last') or 'undated'}")
         if not budget.add(line):
             break
     return budget.text("({n} more left out to fit the token budget.)")
@@ -71,12 +71,12 @@ def entities_markdown(rows: Sequence[dict[str, Any]], max_tokens: int) -> str:
 def topics_markdown(rows: Sequence[dict[str, Any]], max_tokens: int) -> str:
     """Topics with counts per year, for agents, names escaped."""
     budget = Budget(max_tokens)
-    budget.add(f"{len(rows)} topics" if rows else "No topics yet (run `backlist topics suggest`, "
+    budget.add(plural(len(rows), "topic") if rows else "No topics yet (run `backlist topics suggest`, "
                "then `backlist tag`).")
     for r in rows:
         years = ", ".join(f"{md_text(y)}: {n}" for y, n in sorted(r.get("by_year", {}).items()))
         about = f" — {md_text(r['description'])}" if r.get("description") else ""
-        if not budget.add(f"- **{md_text(r['name'])}**{about} · {r['documents']} documents"
+        if not budget.add(f"- **{md_text(r['name'])}**{about} · {plural(r['documents'], 'document')}"
                           + (f" ({years})" if years else "")):
             break
     return budget.text("({n} more left out to fit the token budget.)")
@@ -159,6 +159,11 @@ def window(text: str, words: list[str], width: int = 360) -> str:
     if end < len(text) and text.rfind(" ", start, end) > start:
         end = text.rfind(" ", start, end)
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """"1 draft", "2 drafts", "3 linked copies" (many given for irregular plurals)."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
 def metric_text(name: str, value: float) -> str:
