@@ -630,8 +630,8 @@ def _warm_up() -> None:
     try:
         if not lib.stats()["embedded_passages"]:
             return
-        err.print(f"backlist: loading the embedding model ({_t(lib.embedder_spec)}); pass --lazy "
-                  "to skip …", highlight=False)
+        err.print(f"backlist: loading the embedding model ({_t(lib.embedder_spec)}) so the first "
+                  "search is quick (--lazy skips this) …", highlight=False)
         started = time.monotonic()
         lib.warm_up()
         err.print(f"backlist: model ready in {time.monotonic() - started:.1f} s", highlight=False)
@@ -913,8 +913,9 @@ def demo() -> None:
     out.print("[bold]Go on:[/]")
     out.print(f"   backlist {lib_opt} search \"kelp\" --explain    try your own questions here",
               highlight=False)
-    out.print("   backlist --library ~/my-library ingest PATH    your own archive (a Substack "
-              "export, Markdown, feeds, transcripts, saved pages)", highlight=False)
+    out.print("   backlist ingest PATH    your own archive (a Substack export, Markdown, feeds, "
+              "transcripts, saved pages) into ~/.local/share/backlist, or --library DIR before "
+              "the command", highlight=False)
     out.print(f"   backlist {lib_opt} serve    the library in a browser", highlight=False)
     out.print(f"   backlist {lib_opt} mcp    for agents (Claude Code, Codex…) over MCP",
               highlight=False)

@@ -61,7 +61,7 @@ def parse_date(value: str, end: bool = False, today: dt.date | None = None) -> s
     if (m := _MONTH_WORDS.fullmatch(v)) and m[2] in MONTHS:
         first = _named_month(MONTHS.index(m[2]) + 1, m[1], m[3], today)
         return _period(first, month_end(first), end)
-    return _dateparser_day(value, v)
+    return _dateparser_day(value, v, today)
 
 
 def _named_month(month: int, word: str | None, year: str | None, today: dt.date) -> dt.date:
@@ -75,10 +75,11 @@ def _named_month(month: int, word: str | None, year: str | None, today: dt.date)
     return dt.date(y, month, 1)
 
 
-def _dateparser_day(value: str, words: str) -> str:
+def _dateparser_day(value: str, words: str, today: dt.date) -> str:
     import dateparser
 
-    parsed = dateparser.parse(words, languages=["en"], settings={"PREFER_DATES_FROM": "past"})
+    parsed = dateparser.parse(words, languages=["en"], settings={
+        "PREFER_DATES_FROM": "past", "RELATIVE_BASE": dt.datetime.combine(today, dt.time(12))})
     if parsed is None:
         raise ValueError(f"{value!r} is not a date (try 2025, 2025-03, 2025-03-14 or "
                          "'last year')")
