@@ -186,7 +186,8 @@ def test_ingest_report_has_no_maybe_plurals(tmp_path, monkeypatch):
     ("2024-02", True, "2024-02-29"), ("2025-03-14", True, "2025-03-14"),
     ("last year", False, "2025-01-01"), ("last year", True, "2025-12-31"),
     ("this month", True, "2026-06-30"), ("last month", False, "2026-05-01"),
-    ("last May", False, "2026-05-01"), ("last July", False, "2025-07-01"), ("May", True, "2026-05-31"), ("last June", True, "2025-06-30"),
+    ("last May", False, "2026-05-01"), ("last July", False, "2025-07-01"),
+    ("May", True, "2026-05-31"), ("last June", True, "2025-06-30"),
     ("this June", True, "2026-06-30"),
     ("May 2024", True, "2024-05-31"), ("in December of 2023", False, "2023-12-01"),
     ("3 days ago", False, "2026-06-12")])
