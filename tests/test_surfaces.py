@@ -36,6 +36,12 @@ Result = list[tuple[str, float]]
 # The filter options every surface names alike: DocFilter fields as the user sees them.
 FILTER_OPTIONS = {"kinds": "kind", "include_drafts": "drafts"}
 INTERNAL_FILTER_FIELDS = {"ids", "include_duplicates"}
+INTERNAL_OPTIONS = {"with_turns"}  # the façade's own (get returns the turns), not a user option
+# Where a surface names a method or an option otherwise (kept for the users it already has).
+CLI_COMMANDS = {"list": "ls"}
+CLI_FLAGS = {"k": "-k", "metric": "--by", "order": "--sort"}
+MCP_TOOLS = {"list": "list_documents", "top": "top_documents"}
+MCP_NAMES = {"order": "sort"}
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +60,7 @@ def lib_dir(tmp_path_factory) -> Path:
                              ("Striped bass and the empty spring run", "fish")):
             lib.tag(by_title[title], topic)
         lib.refresh_entities()
+        lib.import_metrics(DEMO / "metrics" / "dashboard.csv")
     finally:
         lib.close()
     yield root / "lib"
@@ -80,6 +87,18 @@ REQUESTS: dict[str, list[Request]] = {
          "drafts": True},
         {"draft": DRAFT, "exclude": ["OYSTER"], "drafts": True},
     ],
+    "list": [
+        {},
+        {"kind": ["post", "episode"], "since": "2024", "until": "June 2025", "order": "date_desc"},
+        {"speaker": "Ruiz", "author": "Maren Holt", "entity": "Ana Ruiz", "drafts": True},
+        {"topic": "coast", "drafts": True, "order": "metric:open_rate"},
+    ],
+    "top": [
+        {"metric": "views"},
+        {"metric": "views", "year": "2025", "topic": "coast", "k": 2, "kind": ["post", "episode"],
+         "since": "2025-01", "until": "this year", "drafts": True},
+        {"metric": "views", "speaker": "Ruiz", "author": "Maren Holt", "entity": "Ana Ruiz"},
+    ],
     "timeline": [
         {"query": "reef"},
         {"query": "reef storm", "kind": ["post"], "since": "2024-06", "until": "December 2025",
@@ -91,7 +110,8 @@ REQUESTS: dict[str, list[Request]] = {
 
 def facade_options(method: str) -> set[str]:
     """What the façade method takes, as surfaces name it (its filter spelled out)."""
-    params = set(inspect.signature(getattr(Library, method)).parameters) - {"self", "flt"}
+    params = set(inspect.signature(getattr(Library, method)).parameters) - {"self", "flt"} \
+        - INTERNAL_OPTIONS
     filters = {FILTER_OPTIONS.get(f.name, f.name) for f in fields(DocFilter)
                if f.name not in INTERNAL_FILTER_FIELDS}
     return params | filters
@@ -111,6 +131,10 @@ def via_facade(folder: Path, method: str, request: Request) -> Result:
                     **{k: args.pop(k) for k in ("since", "until", "speaker", "entity", "topic",
                                                 "author") if k in args})
     with Library(folder, read_only=True) as lib:
+        if method == "list":
+            return [(d.id, 0.0) for d in lib.list(flt, **args)]
+        if method == "top":
+            return [(d.id, round(v, 3)) for d, v in lib.top(flt=flt, **args)]
         text = args.pop("query", None) or args.pop("draft")
         if method == "timeline":
             t = lib.timeline(text, flt=flt)
@@ -121,9 +145,9 @@ def via_facade(folder: Path, method: str, request: Request) -> Result:
 
 
 def via_cli(folder: Path, method: str, request: Request, tmp: Path) -> Result:
-    args = [method]
+    args = [CLI_COMMANDS.get(method, method)]
     for key, value in request.items():
-        flag = "-k" if key == "k" else "--" + key.replace("_", "-")
+        flag = CLI_FLAGS.get(key, "--" + key.replace("_", "-"))
         if key == "draft":
             path = tmp / "draft.md"
             path.write_text(value, encoding="utf-8")
@@ -140,11 +164,17 @@ def via_cli(folder: Path, method: str, request: Request, tmp: Path) -> Result:
     res = runner.invoke(app, ["--library", str(folder), *args, "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
+    if method == "list":
+        return [(d["id"], 0.0) for d in data]
+    if method == "top":
+        return [(d["id"], round(d[request["metric"]], 3)) for d in data]
     hits = data["dated"] + data["undated"] if method == "timeline" else data
     return [(h["doc_id"], round(h["score"], 3)) for h in hits]
 
 
 _MCP_HIT = re.compile(r"^\d+\. .*id `(\w+)` · score (-?\d+\.\d+)", re.M)
+_MCP_DOC = re.compile(r"^- .*?id `(\w+)`", re.M)
+_MCP_TOP = re.compile(r"^\d+\. .*id `(\w+)` · \S+ (-?[\d.]+)$", re.M)
 
 
 def via_mcp(folder: Path, method: str, request: Request, tmp: Path) -> Result:
@@ -152,14 +182,22 @@ def via_mcp(folder: Path, method: str, request: Request, tmp: Path) -> Result:
 
     from backlist.mcp_server import create_server
 
+    args = {MCP_NAMES.get(k, k): v for k, v in request.items()}
+    if method == "list":
+        args["limit"] = 500
+
     async def call() -> Any:
         async with Client(create_server(folder)) as client:
-            return await client.call_tool(method, {**request, "max_tokens": 8000})
+            return await client.call_tool(MCP_TOOLS.get(method, method),
+                                          {**args, "max_tokens": 8000})
 
     result = asyncio.run(call())
     text = "\n".join(c.text for c in result.content if getattr(c, "text", None))
     assert not getattr(result, "is_error", False), text
-    return [(doc_id, float(score)) for doc_id, score in _MCP_HIT.findall(text)]
+    if method == "list":
+        return [(doc_id, 0.0) for doc_id in _MCP_DOC.findall(text)]
+    found = _MCP_TOP.findall(text) if method == "top" else _MCP_HIT.findall(text)
+    return [(doc_id, float(score)) for doc_id, score in found]
 
 
 SURFACES: dict[str, Callable[..., Result]] = {"cli": via_cli, "mcp": via_mcp}
@@ -179,13 +217,13 @@ def test_every_surface_takes_every_option(method):
 
     from backlist.mcp_server import TOOLS
 
-    command = typer.main.get_command(app).commands[method]  # type: ignore[attr-defined]
+    command = typer.main.get_command(app).commands[CLI_COMMANDS.get(method, method)]  # type: ignore[attr-defined]
     cli_names = {p.name for p in command.params}
-    tool = next(t for t in TOOLS if t.__name__ == method)
+    tool = next(t for t in TOOLS if t.__name__ == MCP_TOOLS.get(method, method))
     mcp_names = set(inspect.signature(tool).parameters)
     for option in facade_options(method):
         assert option in cli_names, f"CLI {method} lacks {option}"
-        assert option in mcp_names, f"MCP {method} lacks {option}"
+        assert MCP_NAMES.get(option, option) in mcp_names, f"MCP {method} lacks {option}"
 
 
 @pytest.mark.parametrize(("method", "n"), [(m, n) for m in sorted(REQUESTS)

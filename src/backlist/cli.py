@@ -290,10 +290,13 @@ def _source_line(documents: int, counts: dict[str, int]) -> str:
 def ls_cmd(kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
            speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
            author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
+           order: Annotated[str, typer.Option(
+               "--sort", help="date (oldest first, undated last), date_desc, or metric:NAME (best "
+                              "first; see `backlist stats`).")] = "date",
            as_json: JSON_OPT = False) -> None:
-    """List documents, oldest first; undated ones last."""
+    """List documents, oldest first (or as --sort says); undated ones last."""
     flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
-    docs = _run(lambda lib: lib.list(flt))
+    docs = _run(lambda lib: lib.list(flt, order=order))
     if as_json:
         _json([doc_summary(d) for d in docs])
         return
@@ -789,20 +792,24 @@ def metrics_import(csv_file: Path) -> None:
 
 @app.command()
 def top(
-    by: Annotated[str, typer.Option("--by", help="Metric name, e.g. open_rate or views.")],
+    metric: Annotated[str, typer.Option("--by", help="Metric name, e.g. open_rate or views.")],
     year: Annotated[str | None, typer.Option(help="Only pieces from this year.")] = None,
     topic: Annotated[str | None, typer.Option(help="Only pieces with this topic.")] = None,
     k: Annotated[int, typer.Option("-k", help="How many pieces.")] = 20,
+    kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
+    speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, author: AUTHOR_OPT = None,
+    drafts: DRAFTS_OPT = False,
     as_json: JSON_OPT = False,
 ) -> None:
-    """The best-performing pieces by a metric."""
-    rows = _run(lambda lib: lib.top(by, year, topic, k))
+    """The best-performing pieces by a metric (`backlist stats` lists them)."""
+    flt = _filters(kind, since, until, speaker, drafts, entity, None, author)
+    rows = _run(lambda lib: lib.top(metric, year, topic, k, flt=flt if flt != DocFilter() else None))
     if as_json:
-        _json([{**doc_summary(d), by: v} for d, v in rows])
+        _json([{**doc_summary(d), metric: v} for d, v in rows])
         return
     for n, (d, v) in enumerate(rows, start=1):
-        out.print(f"{n}. {_t(d.title or '(untitled)')} · {d.date or 'undated'} · {_t(by)} "
-                  f"{metric_text(by, v)}", highlight=False)
+        out.print(f"{n}. {_t(d.title or '(untitled)')} · {d.date or 'undated'} · {_t(metric)} "
+                  f"{metric_text(metric, v)}", highlight=False)
 
 
 @app.command()

@@ -151,13 +151,7 @@ def list_documents(open_lib: Opener, kind: Kind = None, since: DateArg = None,
     lib = open_lib()
     flt = _filter(kind, since, until, speaker, entity, topic, author, drafts,
                   include_duplicates=False)
-    if sort.startswith("metric:"):
-        metric = sort.split(":", 1)[1]
-        docs = [d for d, _ in lib.top(metric, k=1000, flt=flt)]
-    elif sort in ("date", "date_desc"):
-        docs = lib.list(flt, order=sort)
-    else:
-        raise ToolFailure("sort must be date, date_desc or metric:NAME")
+    docs = lib.list(flt, order=sort)
     budget = Budget(_cap(max_tokens))
     budget.add(plural(len(docs), "document"))
     for d in docs[:limit]:
@@ -191,12 +185,14 @@ def library_stats(open_lib: Opener) -> str:
 
 def top_documents(open_lib: Opener,
                   metric: Annotated[str, Field(max_length=80, description="e.g. open_rate, views")],
-                  year: Annotated[str | None, Field(max_length=4)] = None, topic: Name = None,
-                  k: K = 10,
-                  max_tokens: Tokens = DEFAULT_TOKENS) -> str:
+                  year: Annotated[str | None, Field(max_length=4)] = None, topic: Topic = None,
+                  k: K = 10, kind: Kind = None, since: DateArg = None, until: DateArg = None,
+                  speaker: Speaker = None, entity: Entity = None, author: Author = None,
+                  drafts: Drafts = False, max_tokens: Tokens = DEFAULT_TOKENS) -> str:
     """The best-performing pieces by a metric (imported with `backlist metrics import`, or open
-    rates from a Substack export), optionally in one year or topic."""
-    rows = open_lib().top(metric, year, topic, k)
+    rates from a Substack export), optionally in one year or topic or any filter."""
+    flt = _filter(kind, since, until, speaker, entity, None, author, drafts)
+    rows = open_lib().top(metric, year, topic, k, flt=flt if flt != DocFilter() else None)
     budget = Budget(_cap(max_tokens))
     budget.add(f"Top {len(rows)} by {md_text(metric)}")
     for n, (d, v) in enumerate(rows, start=1):

@@ -135,9 +135,15 @@ class Library:
     # --- reading ----------------------------------------------------------------------------
     def list(self, flt: DocFilter | None = None, order: str = "date",
              with_turns: bool = False) -> builtins.list[Document]:
-        """Documents matching flt; speaker turns (large for interviews) only if asked: `get`
-        returns one document with them."""
-        return self.store.list_documents(_check_filter(flt), order, with_turns=with_turns)
+        """Documents matching flt, by date (oldest first, undated last), date_desc, or
+        metric:NAME (best first, only pieces with the metric). Speaker turns (large for
+        interviews) only if asked: `get` returns one document with them."""
+        flt = _check_filter(flt)
+        if order.startswith("metric:"):
+            return [d for d, _ in self.top(order.split(":", 1)[1], k=1000, flt=flt)]
+        if order not in ("date", "date_desc", "source"):
+            raise UsageError(f"sort {order!r}: choose date, date_desc or metric:NAME")
+        return self.store.list_documents(flt, order, with_turns=with_turns)
 
     def get(self, doc_id: str) -> Document:
         doc_id = _need(doc_id, "document id", MAX_ID_CHARS)
