@@ -167,6 +167,9 @@ def test_api_equals_cli_json(client, library, monkeypatch, path, cli):
      ["search", "oyster", "--since", "2025-03-01", "--until", "2025-05-31"]),
     ("/api/search?q=living%20shorelines&entity=Ana%20Ruiz", ["search", "living shorelines", "--entity",
                                                             "Ana Ruiz"]),
+    ("/api/search?q=oyster&since=2025-03&until=2025", ["search", "oyster", "--since", "2025-03",
+                                                         "--until", "2025"]),
+    ("/api/documents?until=last%20year", ["ls", "--until", "last year"]),  # words: the façade's
     ("/api/documents?kind=episode&drafts=true", ["ls", "--kind", "episode", "--drafts"]),
     ("/api/documents?since=2025-04-01&until=2025-06-30", ["ls", "--since", "2025-04-01", "--until",
                                                           "2025-06-30"]),

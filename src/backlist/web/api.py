@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from backlist.contracts import DOC_KINDS, DocKind, Mode, doc_full, doc_summary, hit_json
 from backlist.errors import UsageError
@@ -235,13 +235,6 @@ class IngestIn(BaseModel):
     embed: bool = Field(True, description="Embed new passages for semantic search.")
     fetch: bool = Field(False, description="Fetch transcripts that feeds link remotely.")
     follow_links: bool = Field(False, description="Follow symbolic links out of the folders given.")
-
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, kind: str | None) -> str | None:
-        if kind and kind not in READER_KINDS:
-            raise ValueError(f"unknown kind {kind!r} (choose from {', '.join(READER_KINDS)})")
-        return kind or None
 
 
 class JobOut(BaseModel):

@@ -25,14 +25,13 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backlist.auth import COOKIE, require_token
+from backlist.auth import COOKIE, LOOPBACK_HOSTS, check_bind, is_loopback, require_token
 from backlist.errors import BacklistError, NotFoundError
-from backlist.web.responses import InertJSONResponse, inert_json
+from backlist.render import json_text
+from backlist.web.responses import InertJSONResponse
 from backlist.web.state import WebState
 
 HERE = Path(__file__).resolve().parent
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 MAX_BODY = 2 * 1024 * 1024  # a long draft is well under 1 MB of text
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -56,9 +55,7 @@ def create_app(library_path: str | os.PathLike[str] | None = None, database: str
                mcp: bool = True) -> Any:
     """The whole app as one ASGI callable. host/port are where it will be bound: on loopback
     requests must name a loopback Host; anywhere else a token is required on every request."""
-    if host not in LOOPBACK and not token:
-        raise BacklistError(f"binding {host} (not loopback) needs a token: pass --token or set "
-                            "BACKLIST_TOKEN")
+    check_bind(host, token)
     state = WebState(Path(library_path) if library_path else None, database)
     mcp_server, mcp_app = _mcp(state, host, port, token) if mcp else (None, None)
 
@@ -89,7 +86,7 @@ def create_app(library_path: str | os.PathLike[str] | None = None, database: str
     if mcp_app is not None:
         app.add_route("/mcp", _Asgi(mcp_app), include_in_schema=False)  # type: ignore[arg-type]
     _errors(app)
-    guarded: Any = _Guard(app, loopback=host in LOOPBACK, token=token)
+    guarded: Any = _Guard(app, loopback=is_loopback(host), token=token)
     return require_token(guarded, token) if token else guarded
 
 
@@ -99,7 +96,7 @@ def _mcp(state: WebState, host: str, port: int, token: str | None) -> tuple[Any,
     from backlist.mcp_server import create_server, http_app
 
     server = create_server(state.library_path, state.database)
-    return server, http_app(server, host, port, None if host in LOOPBACK else token)
+    return server, http_app(server, host, port, None if is_loopback(host) else token)
 
 
 class _Asgi:
@@ -253,7 +250,7 @@ async def _plain(send: Any, status: int, message: str, as_html: bool = False) ->
                 f'<p class="error">{escape(message)}</p><p><a href="/">Back to search</a></p></main>'
                 ).encode()
     else:
-        body = inert_json({"error": message}).encode()
+        body = json_text({"error": message}, indent=None).encode()
     kind = b"text/html; charset=utf-8" if as_html else b"application/json"
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", kind),

@@ -17,8 +17,8 @@ from backlist.service import Library
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """The options of `backlist ingest`, as the web takes them (kind checked against the one
-    reader registry, backlist.ingest.KINDS)."""
+    """The options of `backlist ingest`, as the web takes them (kind checked by the façade's
+    rule, against the one reader registry)."""
 
     kind: str | None = None
     site: str | None = None
@@ -29,10 +29,9 @@ class IngestOptions:
     follow_links: bool = False
 
     def __post_init__(self) -> None:
-        from backlist.ingest import KINDS
+        from backlist.service import check_reader_kind
 
-        if self.kind and self.kind not in KINDS:
-            raise UsageError(f"unknown kind {self.kind!r} (choose from {', '.join(KINDS)})")
+        check_reader_kind(self.kind)  # before the job starts: a 400, not a failed job
 
 
 @dataclass

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup, escape
 
 from backlist.model import Document, Passage
-from backlist.render import window
-from backlist.safe import md_link, md_quote_text, one_line, safe_url
+from backlist.render import paste_citation, window
+from backlist.safe import one_line, safe_url
 from backlist.store.base import DocFilter
 
 if TYPE_CHECKING:  # the hits come from the façade; surfaces do not import the index
@@ -53,19 +53,6 @@ def highlight(text: str, words: list[str]) -> Markup:
     return Markup("".join(out))
 
 
-def citation(doc: Document, passage: Passage | None) -> str:
-    """A Markdown citation to paste into a draft: the quote, then title (linked), date, URL."""
-    lines = []
-    if passage is not None:
-        lines.append(f"> {md_quote_text(window(passage.text, [], 600))}")
-        lines.append("")
-    where = md_link(doc.title or "(untitled)", web_url(doc.url))
-    when = doc.date or "undated"
-    tail = f" — {web_url(doc.url)}" if web_url(doc.url) else f" (backlist id {doc.id})"
-    lines.append(f"— {where}, {when}{tail}")
-    return "\n".join(lines)
-
-
 @dataclass
 class HitView:
     doc: Document
@@ -85,7 +72,7 @@ def hit_views(hits: list[Hit], words: list[str]) -> list[HitView]:
                     for p, _ in h.passages]
         out.append(HitView(doc=h.doc, score=h.score, url=web_url(h.doc.url), reason=h.reason,
                            anchor=f"/doc/{h.doc.id}" + (f"#p{first.idx}" if first else ""),
-                           snippets=snippets, citation=citation(h.doc, first)))
+                           snippets=snippets, citation=paste_citation(h.doc, first)))
     return out
 
 
