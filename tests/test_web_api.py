@@ -170,7 +170,14 @@ def test_api_equals_cli_json(client, library, monkeypatch, path, cli):
     ("/api/search?q=oyster&since=2025-03&until=2025", ["search", "oyster", "--since", "2025-03",
                                                          "--until", "2025"]),
     ("/api/documents?until=last%20year", ["ls", "--until", "last year"]),  # words: the façade's
+    ("/api/search?q=oyster&per_doc=1&drafts=true", ["search", "oyster", "--per-doc", "1", "--drafts"]),
     ("/api/documents?kind=episode&drafts=true", ["ls", "--kind", "episode", "--drafts"]),
+    ("/api/documents?sort=date_desc&topic=Reefs", ["ls", "--sort", "date_desc", "--topic", "Reefs"]),
+    ("/api/documents?sort=metric:views", ["ls", "--sort", "metric:views"]),
+    ("/api/documents?author=Maren%20Holt", ["ls", "--author", "Maren Holt"]),
+    ("/api/timeline?q=oyster&since=2025&topic=Reefs", ["timeline", "oyster", "--since", "2025",
+                                                       "--topic", "Reefs"]),
+    ("/api/top?by=views&kind=post", ["top", "--by", "views", "--kind", "post"]),
     ("/api/documents?since=2025-04-01&until=2025-06-30", ["ls", "--since", "2025-04-01", "--until",
                                                           "2025-06-30"]),
     ("/api/timeline?q=oyster&kind=post", ["timeline", "oyster", "--kind", "post"]),
@@ -199,6 +206,8 @@ def test_narrowing_options_narrow(client):
     ({"topic": "Reefs"}, ["--topic", "Reefs"]),
     ({"exclude": ["ef7cbb6811b8"]}, ["--exclude", "ef7cbb6811b8"]),
     ({"not_cited": True}, ["--not-cited"]),
+    ({"author": "Maren Holt", "drafts": True}, ["--author", "Maren Holt", "--drafts"]),
+    ({"entity": "Ana Ruiz"}, ["--entity", "Ana Ruiz"]),
 ])
 def test_related_options_equal_the_cli(client, library, monkeypatch, tmp_path, body, cli):
     monkeypatch.setenv("BACKLIST_EMBEDDER", "hash")
@@ -510,3 +519,45 @@ def test_server_starts_before_the_first_ingest(tmp_path, monkeypatch):
         assert lib_page.status_code == 200 and "no library here yet" in lib_page.text
         r = c.get("/api/search?q=x")
         assert r.status_code == 400 and "no library here yet" in r.json()["error"]
+
+
+# --- the API takes exactly the CLI's options, command by command (generated from both) ----------------
+API_OF_COMMAND = {"search": ("get", "/api/search"), "related": ("post", "/api/related"),
+                  "ls": ("get", "/api/documents"), "get": ("get", "/api/documents/{doc_id}"),
+                  "timeline": ("get", "/api/timeline"), "top": ("get", "/api/top"),
+                  "insights": ("get", "/api/insights"), "entities": ("get", "/api/entities"),
+                  "stats": ("get", "/api/stats"), "ingest": ("post", "/api/ingest")}
+# the CLI's arguments under their API names, and what only the terminal or a writable library has
+POSITIONAL = {"search": {"query": "q"}, "timeline": {"query": "q"}, "related": {"draft": "draft"},
+              "get": {"doc_id": "doc_id"}, "ingest": {"paths": "paths"}}
+CLI_ONLY = {"entities": {"refresh", "limit"}}  # refresh writes (the web reads); limit: table rows
+
+
+def cli_options(command: str) -> set[str]:
+    import typer.main
+
+    group = typer.main.get_command(cli_app)
+    cmd = group.commands[command]  # type: ignore[attr-defined]
+    names = set()
+    for param in cmd.params:
+        if param.param_type_name == "argument":
+            names.add(POSITIONAL[command][param.name])
+        elif param.name not in ("as_json", "help"):
+            names.add(max(param.opts, key=len).lstrip("-").replace("-", "_"))
+    return names - CLI_ONLY.get(command, set())
+
+
+def api_options(schema: dict, method: str, path: str) -> set[str]:
+    op = schema["paths"][path][method]
+    names = {p["name"] for p in op.get("parameters", [])}
+    ref = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in ref:
+        names |= set(schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[-1]]["properties"])
+    return names
+
+
+@pytest.mark.parametrize("command", sorted(API_OF_COMMAND))
+def test_the_api_takes_the_cli_options(client, command):
+    schema = client.get("/openapi.json").json()
+    method, path = API_OF_COMMAND[command]
+    assert api_options(schema, method, path) == cli_options(command)

@@ -4,6 +4,7 @@ CLI and MCP agree. An option a route does not take is refused with a 400, never 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
@@ -13,6 +14,7 @@ from backlist.contracts import DOC_KINDS, DocKind, Mode, doc_full, doc_summary, 
 from backlist.errors import UsageError
 from backlist.ingest import KINDS as READER_KINDS
 from backlist.service import MAX_DRAFT_CHARS, MAX_ID_CHARS, MAX_K, MAX_QUERY_CHARS, Library
+from backlist.store.base import DocFilter
 from backlist.web.responses import InertJSONResponse
 from backlist.web.state import IngestOptions, WebState
 from backlist.web.views import make_filter
@@ -113,25 +115,48 @@ class TimelineOut(BaseModel):
     undated: list[HitOut] = Field(description="Hits without a date, listed apart.")
 
 
+# --- the filters every reading command takes (the CLI's and MCP's) ---------------------------------------
+Drafts = Annotated[bool, Query(description="Include unpublished drafts.")]
+
+
+@dataclass
+class Filters:
+    """kind, since, until, speaker, entity, topic, author, drafts: as `search`, `related`, `ls`,
+    `timeline` and `top` take them."""
+
+    kind: Kinds = None
+    since: Since = None
+    until: Until = None
+    speaker: Speaker = None
+    entity: Entity = None
+    topic: Topic = None
+    author: Author = None
+    drafts: Drafts = False
+
+    def doc_filter(self, with_topic: bool = True) -> DocFilter:
+        return make_filter(self.kind, self.since, self.until, speaker=self.speaker,
+                           entity=self.entity, topic=self.topic if with_topic else None,
+                           author=self.author, include_drafts=self.drafts)
+
+
 # --- reading -------------------------------------------------------------------------------------------
 @router.get("/search", summary="Search, like search --json", response_model=list[HitOut],
             response_model_exclude_unset=True)
-def search(request: Request, q: Q, k: K = 10,
+def search(request: Request, q: Q, filters: Annotated[Filters, Depends()], k: K = 10,
            mode: Annotated[Mode, Query(description="hybrid (words and meaning), keyword or semantic.")]
            = "hybrid",
-           kind: Kinds = None, since: Since = None, until: Until = None, speaker: Speaker = None,
-           entity: Entity = None, topic: Topic = None, author: Author = None,
+           per_doc: Annotated[int, Query(ge=1, le=10, description="Passages per document.")] = 3,
            explain: Annotated[bool, Query(description="Say how each hit scored and which words "
                                                       "matched.")] = False,
            min_score: Annotated[float | None, Query(description="Leave out hits scoring below "
-                                                                "this.")] = None,
+                                                                "this (hybrid scores can be "
+                                                                "negative).")] = None,
            sort: Annotated[Literal["relevance", "date"], Query(
                description="relevance, or date (the relevant ones newest first).")] = "relevance",
            recent: Annotated[bool, Query(description="Favour newer pieces among relevant ones.")]
            = False) -> InertJSONResponse:
-    flt = make_filter(kind, since, until, speaker=speaker, entity=entity, topic=topic, author=author)
-    hits = lib_of(request).search(q, k=k, mode=mode, flt=flt, explain=explain, min_score=min_score,
-                                  sort=sort, recent=recent)
+    hits = lib_of(request).search(q, k=k, mode=mode, flt=filters.doc_filter(), per_doc=per_doc,
+                                  explain=explain, min_score=min_score, sort=sort, recent=recent)
     notes = " ".join(hits.notes)
     return InertJSONResponse([hit_json(h) for h in hits],
                              headers={"x-backlist-notes": notes.encode("ascii", "replace").decode()}
@@ -147,7 +172,12 @@ class RelatedIn(BaseModel):
     kind: list[DocKind] | None = Field(None, description="Only these kinds of document.")
     since: str | None = Field(None, max_length=40, description="Only pieces dated on or after this.")
     until: str | None = Field(None, max_length=40, description="Only pieces dated on or before this.")
+    speaker: str | None = Field(None, max_length=200, description="Only passages this person says.")
+    entity: str | None = Field(None, max_length=200,
+                               description="Only documents that mention this entity.")
     topic: str | None = Field(None, max_length=200, description="Only pieces tagged with this topic.")
+    author: str | None = Field(None, max_length=200, description="Only pieces by this writer.")
+    drafts: bool = Field(False, description="Include unpublished drafts.")
     exclude: list[str] = Field(default_factory=list, max_length=100,
                                description="Leave out these pieces (ids).")
     not_cited: bool = Field(False, description="Only pieces the draft does not already cite.")
@@ -156,18 +186,19 @@ class RelatedIn(BaseModel):
 @router.post("/related", summary="Past pieces related to a draft, like related --json",
              response_model=list[HitOut], response_model_exclude_unset=True)
 def related(request: Request, body: Annotated[RelatedIn, Body()]) -> list[dict[str, Any]]:
-    flt = make_filter(body.kind, body.since, body.until, topic=body.topic)
+    flt = make_filter(body.kind, body.since, body.until, speaker=body.speaker, entity=body.entity,
+                      topic=body.topic, author=body.author, include_drafts=body.drafts)
     hits = lib_of(request).related(body.draft, k=body.k, flt=flt, exclude=body.exclude,
                                    not_cited=body.not_cited)
     return [hit_json(h) for h in hits]
 
 
 @router.get("/documents", summary="List documents, like ls --json", response_model=list[DocOut])
-def documents(request: Request, kind: Kinds = None, since: Since = None, until: Until = None,
-              drafts: Annotated[bool, Query(description="Include unpublished drafts.")] = False
-              ) -> list[dict[str, Any]]:
-    flt = make_filter(kind, since, until, include_drafts=drafts)
-    return [doc_summary(d) for d in lib_of(request).list(flt)]
+def documents(request: Request, filters: Annotated[Filters, Depends()],
+              sort: Annotated[str, Query(max_length=90, description=(
+                  "date (oldest first, undated last), date_desc, or metric:NAME (best first)."))]
+              = "date") -> list[dict[str, Any]]:
+    return [doc_summary(d) for d in lib_of(request).list(filters.doc_filter(), order=sort)]
 
 
 @router.get("/documents/{doc_id}", summary="One document in full with its links, like get --json")
@@ -179,20 +210,21 @@ def document(request: Request, doc_id: DocId) -> dict[str, Any]:
 
 @router.get("/timeline", summary="What was said about something over time, like timeline --json",
             response_model=TimelineOut, response_model_exclude_unset=True)
-def timeline(request: Request, q: Q, kind: Kinds = None, entity: Entity = None) -> dict[str, Any]:
-    result = lib_of(request).timeline(q, flt=make_filter(kind, entity=entity))
+def timeline(request: Request, q: Q, filters: Annotated[Filters, Depends()]) -> dict[str, Any]:
+    result = lib_of(request).timeline(q, flt=filters.doc_filter())
     return {"dated": [hit_json(h) for h in result.dated],
             "undated": [hit_json(h) for h in result.undated]}
 
 
 @router.get("/top", summary="Best-performing pieces by a metric, like top --json")
-def top(request: Request, by: Metric,
+def top(request: Request, by: Metric, filters: Annotated[Filters, Depends()],
         year: Annotated[str | None, Query(pattern=r"^\d{4}$", description="Only pieces from this "
                                                                            "year.")] = None,
-        topic: Topic = None,
         k: Annotated[int, Query(ge=1, le=TOP_MAX_K, description="How many pieces.")] = 20
         ) -> list[dict[str, Any]]:
-    return [{**doc_summary(d), by: v} for d, v in lib_of(request).top(by, year, topic, k)]
+    flt = filters.doc_filter(with_topic=False)  # top takes its topic on its own, as the CLI
+    rows = lib_of(request).top(by, year, filters.topic, k, flt=flt if flt != DocFilter() else None)
+    return [{**doc_summary(d), by: v} for d, v in rows]
 
 
 @router.get("/insights", summary="What performs, by topic, format, length and weekday, like "
