@@ -395,6 +395,8 @@ def _state_changing_routes(app) -> list[tuple[str, str]]:
 
 
 def test_origin_null_is_refused_on_every_state_changing_route(client):
+    # under Referrer-Policy no-referrer browsers send Origin: null on the app's own forms
+    assert client.get("/").headers["referrer-policy"] == "same-origin"
     routes = _state_changing_routes(client.app.app)
     assert {("POST", p) for p in ("/api/ingest", "/review", "/draft", "/draft/context",
                                   "/library/ingest", "/api/related", "/mcp")} <= set(routes)
