@@ -563,3 +563,34 @@ def test_the_api_takes_the_cli_options(client, command):
     schema = client.get("/openapi.json").json()
     method, path = API_OF_COMMAND[command]
     assert api_options(schema, method, path) == cli_options(command)
+
+
+def test_the_web_asks_the_facade_not_the_index_or_the_store():
+    """Surfaces call backlist.service.Library: no import of backlist.index (but for type names),
+    no `.store` reached through the library."""
+    import ast
+
+    web = Path(__file__).resolve().parent.parent / "src" / "backlist" / "web"
+    found = []
+    for path in sorted(web.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                       and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("backlist.index") \
+                    and id(node) not in typing_only:
+                found.append(f"{path.name}:{node.lineno} imports {node.module}")
+            if isinstance(node, ast.Attribute) and node.attr == "store":
+                found.append(f"{path.name}:{node.lineno} reaches .store")
+    assert found == []
+
+
+def test_the_api_docs_page_reads_well(client):
+    page = client.get("/docs").text
+    assert "`" not in page  # summaries are prose, not Markdown shown raw
+    for shown in ("integer (1–100)", "post | episode | article | transcript | note",
+                  "relevance | date", "unknown fields are refused", "Only pieces by this writer."):
+        assert shown in page, shown
+    schema = client.get("/openapi.json").json()
+    params = schema["paths"]["/api/search"]["get"]["parameters"]
+    assert all(p.get("description") for p in params), [p["name"] for p in params if not p.get("description")]
