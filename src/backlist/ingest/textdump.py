@@ -18,7 +18,7 @@ from backlist.ingest.base import ReadContext, clip, slug_of_url
 from backlist.ingest.dates import stated_date
 from backlist.ingest.html import html_to_text
 from backlist.ingest.textio import read_text
-from backlist.ingest.transcript import turns_text
+from backlist.ingest.transcript import split_run_on_labels, turns_text
 from backlist.model import Document, Turn, stable_id
 
 EPISODE_MIN_CHARS = 300
@@ -49,7 +49,7 @@ _TURNS = re.compile(
     rf"|(?:(?P<n3>{_NAME})\s*\[(?P<ts3>{_TS})\]:\s*)"
 )
 # Transcripts without timestamps: "…the end.Ana Ruiz: Thanks." (two to four capitalised words).
-_BARE_TURNS = re.compile(r"(?:(?<=[.!?”)\]])|^)\s*(?P<n1>[A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-.]*){1,3}):\s+")
+_BARE_TURNS = re.compile(r"(?:(?<=[.!?…”)\]])|^)\s*(?P<n1>[A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-.]*){1,3}):\s+")
 
 
 @dataclass
@@ -177,8 +177,8 @@ def _split_glued_url(url: str, rest: str) -> tuple[str, str]:
 
 
 def _turns(body: str) -> list[Turn]:
-    turns = _turns_by(body, _TURNS)
-    return turns or _turns_by(body, _BARE_TURNS)
+    turns = _turns_by(body, _TURNS) or _turns_by(body, _BARE_TURNS)
+    return split_run_on_labels(turns)
 
 
 def _turns_by(body: str, pattern: re.Pattern[str]) -> list[Turn]:

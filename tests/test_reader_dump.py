@@ -1,0 +1,106 @@
+"""Text dumps of a podcast feed (one episode per line) as they come: speaker labels run on into
+the previous sentence, publication furniture repeated in every episode, headings glued to the
+sentence after them. All text here is self-written in the dumps' shape."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+from backlist.index.chunking import chunk
+from backlist.ingest.base import ReadContext
+from backlist.ingest.textdump import read_dump, split_dump
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def words(texts):
+    return [len(t.split()) for t in texts]
+
+
+def filler(topic: str, n: int) -> str:
+    return "".join(f"The {topic} count in plot {i} rose by {i + 2} percent over the season. "
+                   for i in range(n))
+
+
+# An interview line as the dump holds it: an intro, then turns whose labels follow the previous
+# sentence with no space ("…tonight.Wen Li: …"), after "?" or "…", or glued to a cut-off word.
+INTERVIEW = (
+    "https://garden.example/p/frost-and-fleece" "This week I talk with Wen Li about frost. "
+    + filler("chard", 3).strip()
+    + "Odile Brand: Welcome to the show, Wen. Frost is due tonight.Wen Li: Then cover the chard. "
+    "Note: the fleece must be dry.Odile Brand: With fleece? Or straw?Wen Li: Fleece or straw, "
+    "whatever you haveOdile Brand: Straw it is. We lift it at 10:30: not before.Wen Li: Good…"
+    "Odile Brand: Thanks for coming on.Wen Li: Bye! Tomas Reyes: he wrote to us once. "
+    + filler("leek", 2)
+)
+
+
+def interview_file(tmp_path: Path) -> Path:
+    essay = "https://garden.example/p/leeks-in-may" + filler("leek", 40)
+    other = filler("garlic", 40)
+    third = filler("kale", 40)
+    path = tmp_path / "garden-feed.txt"
+    path.write_text(f"Night Garden\nNight Garden\n\nA show about growing food at night.\n\n"
+                    f"{INTERVIEW}\n{essay}\n{other}\n{third}\n", encoding="utf-8")
+    return path
+
+
+def test_run_on_labels_of_known_speakers_start_their_own_turns():
+    _, episodes = split_dump(f"Night Garden\n\n{INTERVIEW}\n")
+    turns = episodes[0].turns
+    assert [(t.speaker, t.text) for t in turns] == [
+        ("Odile Brand", "Welcome to the show, Wen. Frost is due tonight."),
+        ("Wen Li", "Then cover the chard. Note: the fleece must be dry."),
+        ("Odile Brand", "With fleece? Or straw?"),
+        ("Wen Li", "Fleece or straw, whatever you have"),
+        ("Odile Brand", "Straw it is. We lift it at 10:30: not before."),
+        ("Wen Li", "Good…"),
+        ("Odile Brand", "Thanks for coming on."),
+        # a name labelling no other turn is no speaker: its words stay where they are
+        ("Wen Li", "Bye! Tomas Reyes: he wrote to us once. " + filler("leek", 2).strip()),
+    ]
+
+
+def test_no_passage_holds_another_speakers_words(tmp_path):
+    doc = next(read_dump(interview_file(tmp_path), ReadContext()))
+    assert doc.speakers == ["Odile Brand", "Wen Li"]
+    passages = chunk(doc, max_tokens=60, counter=words)
+    label = re.compile(r"(?:^|(?<=[.!?…])|(?<=[a-z]))\s*(Odile Brand|Wen Li):")
+    labelled = [p for p in passages if p.speaker]
+    assert len(labelled) == 8
+    for p in labelled:
+        assert {m.group(1) for m in label.finditer(p.text)} <= {p.speaker}, p
+    assert next(p for p in passages if "whatever you have" in p.text).speaker == "Wen Li"
+    assert next(p for p in passages if "Straw it is" in p.text).speaker == "Odile Brand"
+
+
+def load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_wrong_speaker_script_finds_other_speakers_labels():
+    script = load_script("count_wrong_speakers")
+    assert script.labelled_names(INTERVIEW) == {"Odile Brand", "Wen Li"}
+    names = {"Odile Brand", "Wen Li"}
+    assert script.label_starts("Then cover it.Wen Li: Fleece or straw.", names) == ["Wen Li"]
+    assert script.label_starts("whatever you haveOdile Brand: Straw.", names) == ["Odile Brand"]
+    assert script.label_starts("We met Wen Li: she grows kale. Note: dry.", names) == []
+
+
+def test_wrong_speaker_script_counts_none_after_ingest(tmp_path, monkeypatch):
+    from backlist.service import Library
+
+    monkeypatch.setenv("BACKLIST_EMBEDDER", "hash")
+    path = interview_file(tmp_path)
+    with Library(tmp_path / "lib") as lib:
+        report = lib.ingest([str(path)], embed=False)
+        assert not report.errors
+    counts = load_script("count_wrong_speakers").count(tmp_path / "lib")
+    assert counts["episodes with speakers"] == 1 and counts["passages"] >= 8
+    assert counts["wrong"] == 0 and counts["unattributed"] == 0
