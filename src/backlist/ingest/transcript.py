@@ -25,6 +25,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from backlist.errors import IngestError
 from backlist.ingest.base import ReadContext
+from backlist.ingest.furniture import FIXED_ONLY
 from backlist.ingest.textio import read_text
 from backlist.model import Document, Turn, stable_id
 
@@ -343,7 +344,7 @@ def read_transcript_file(path: Path, ctx: ReadContext) -> Iterator[Document]:
     label = str(path)
     data = read_text(path, ctx.limits)
     fmt = "json" if looks_like_json_transcript(data[:4096]) else transcript_format(path)
-    turns = parse_transcript(data, fmt, label)
+    turns, furniture = FIXED_ONLY.drop_from_turns(parse_transcript(data, fmt, label))
     if not turns:
         raise IngestError(label, "no transcript turns found")
     speakers = list(dict.fromkeys(t.speaker for t in turns if t.speaker))
@@ -356,5 +357,5 @@ def read_transcript_file(path: Path, ctx: ReadContext) -> Iterator[Document]:
         text=turns_text(turns),
         speakers=speakers,
         turns=turns,
-        metadata={"format": fmt, "title_basis": "file name"},
+        metadata={"format": fmt, "title_basis": "file name", "furniture_dropped": furniture},
     )
