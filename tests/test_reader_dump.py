@@ -19,9 +19,9 @@ def words(texts):
     return [len(t.split()) for t in texts]
 
 
-def filler(topic: str, n: int) -> str:
+def filler(topic: str, n: int, first: int = 0) -> str:
     return "".join(f"The {topic} count in plot {i} rose by {i + 2} percent over the season. "
-                   for i in range(n))
+                   for i in range(first, first + n))
 
 
 # An interview line as the dump holds it: an intro, then turns whose labels follow the previous
@@ -104,3 +104,50 @@ def test_wrong_speaker_script_counts_none_after_ingest(tmp_path, monkeypatch):
     counts = load_script("count_wrong_speakers").count(tmp_path / "lib")
     assert counts["episodes with speakers"] == 1 and counts["passages"] >= 8
     assert counts["wrong"] == 0 and counts["unattributed"] == 0
+
+
+PLUG = "Tide Notes is a reader-supported publication. Consider becoming a subscriber."
+REPEAT = "Every count starts at the north flats before dawn."
+
+
+def essay(i: int) -> str:
+    """An essay line as the feed dump holds it: paragraphs and headings run together."""
+    return (f"https://tide.example/p/survey-{i}" f"Survey {i} was a cold one. " + filler("dunlin", 4, 100 * i)
+            + f"The wind dropped at {i} past noon.{PLUG}Why the dunlin leftThe dunlin left on day {i}. "
+            + (f"{REPEAT} " if i < 3 else "")
+            + f"The SeaGrass beds held {i}. SeaGrass needs {i} clear days. MarshWatch sent {i} people. "
+            + f"Watch {i} plovers. We left {i} nets behind.1. What we countedWe counted {i} knots. " + filler("knot", 30, 100 * i))
+
+
+def test_dump_drops_the_sources_furniture_and_splits_glued_headings(tmp_path):
+    path = tmp_path / "tide-feed.txt"
+    path.write_text("Tide Notes\nTide Notes\n\nA letter about the shore.\n\n"
+                    + "\n".join(essay(i) for i in range(8)) + "\n", encoding="utf-8")
+    docs = list(read_dump(path, ReadContext()))
+    assert len(docs) == 8
+    doc = docs[0]
+    assert "reader-supported" not in doc.text and "Consider becoming" not in doc.text
+    assert doc.metadata["furniture_dropped"] == 2
+    paras = doc.text.split("\n\n")
+    assert "Why the dunlin left" in paras and "1. What we counted" in paras
+    assert any(p.startswith("The dunlin left on day 0.") for p in paras)
+    assert any(p.startswith("We counted 0 knots.") for p in paras)
+    # a repeated name ("SeaGrass") and a one-off one whose second part opens no sentence stay whole
+    assert "The SeaGrass beds held 0. SeaGrass needs 0 clear days. MarshWatch sent 0 people." in doc.text
+    assert REPEAT in doc.text  # in 3 of 8 pieces: not furniture
+    # the episode keeps its id when its text is cleaned (the key is the text as read)
+    assert doc.id == next(read_dump(path, ReadContext())).id
+
+
+def test_furniture_in_turns_goes_only_by_the_fixed_list(tmp_path):
+    line = (INTERVIEW.replace("Then cover the chard.", "Then cover the chard. Consider becoming a "
+                              "subscriber.")
+            + " Night Garden is a show about food.")
+    path = tmp_path / "feed.txt"
+    path.write_text(f"Night Garden\n\n{line}\n", encoding="utf-8")
+    doc = next(read_dump(path, ReadContext()))
+    assert "Consider becoming" not in doc.text
+    assert next(t for t in doc.turns if t.text.startswith("Then cover")).text == \
+        "Then cover the chard. Note: the fleece must be dry."
+    assert doc.metadata["furniture_dropped"] == 1
+    assert chunk(doc, max_tokens=60, counter=words)[-1].end == len(doc.text)

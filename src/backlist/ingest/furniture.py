@@ -4,7 +4,7 @@ left in they rank in search and look like quotations of one piece by another.
 
 Two sources of knowledge: a fixed list of the calls to action hosting services and newsletters
 print, and what a source teaches about itself. A sentence is learned as furniture when it is
-short (MIN_WORDS to MAX_WORDS words) and recurs in at least `min_pieces(n)` of the source's n
+a whole sentence (headings are not), short (MIN_WORDS to MAX_WORDS words) and recurs in at least `min_pieces(n)` of the source's n
 pieces (max(MIN_PIECES, 10% of n); a source of fewer than MIN_SOURCE_PIECES pieces teaches
 nothing). Quotations of one piece by another are long, or recur in a few pieces only: kept.
 
@@ -46,6 +46,8 @@ _FIXED = [re.compile(p) for p in (
 # A sentence ends at . ! ? or … (with a closing quote or bracket), before a space and what opens
 # the next one; list items and paragraphs end sentences too.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[”\"’)\]]*\s+(?=[A-Z0-9“\"‘(\[*-])")
+_LIST_NUMBER = re.compile(r"\d{1,2}\.")
+_ENDED = re.compile(r"[.!?…][”\"’)\]]*$")  # a sentence, not a heading: headings are structure
 
 
 def normalise(sentence: str) -> str:
@@ -59,7 +61,13 @@ def sentences(paragraph: str) -> list[str]:
         out.append(paragraph[pos:m.start()] + m.group(0).rstrip())
         pos = m.end()
     out.append(paragraph[pos:])
-    return [s.strip() for s in out if s.strip()]
+    merged: list[str] = []
+    for s in (s.strip() for s in out if s.strip()):
+        if merged and _LIST_NUMBER.fullmatch(merged[-1]):
+            merged[-1] += " " + s  # "3. A list item" is one sentence
+        else:
+            merged.append(s)
+    return merged
 
 
 def min_pieces(n: int) -> int:
@@ -88,7 +96,7 @@ class Furniture:
         counts: Counter[str] = Counter()
         for text in texts:
             counts.update({normalise(s) for para in text.split("\n") for s in sentences(para)
-                           if MIN_WORDS <= len(s.split()) <= MAX_WORDS})
+                           if MIN_WORDS <= len(s.split()) <= MAX_WORDS and _ENDED.search(s)})
         return cls(frozenset(k for k, n in counts.items() if n >= need))
 
     def __contains__(self, sentence: object) -> bool:
