@@ -3,7 +3,7 @@
 A dump (one episode per line) labels turns "Name: …". The speakers of an episode are found here
 from the raw line, independently of the reader: a name of two to four capitalised words that
 labels a turn (at the start of the line or right after sentence punctuation, spaced or not, or
-glued to a word) at least twice. A stored passage of that episode is then
+glued to a word; with or without a time) at least twice. A stored passage of that episode is then
 
 - wrong: labelled with one speaker while its text holds another known speaker's label at a turn
   start (the other speaker's words sit in it);
@@ -27,7 +27,10 @@ from backlist.store.base import DocFilter
 _NAME = r"[A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-]+){1,3}"
 # After sentence punctuation or a line break (spaced or not), or glued to the last word of a turn
 # cut short ("…we'll seeAna Ruiz: Yes").
-_LABEL_AT_TURN = re.compile(rf"(?:(?:^|(?<=[.!?…”\"’)\]])|(?<=\n))\s*|(?<=[a-z]))({_NAME}):\s")
+# A label may carry a time: "Name (00:05):", "Name [00:01:27]:", "01:07:30 Name:".
+_TIME = r"\d{1,2}:\d{2}(?::\d{2})?"
+_LABEL_AT_TURN = re.compile(
+    rf"(?:(?:^|(?<=[.!?…”\"’)\]])|(?<=\n))\s*(?:{_TIME}\s+)?|(?<=[a-z]))({_NAME})(?:\s*[\[(]{_TIME}[\])])?:\s")
 
 
 def labelled_names(text: str) -> set[str]:

@@ -91,6 +91,8 @@ def test_wrong_speaker_script_finds_other_speakers_labels():
     assert script.label_starts("Then cover it.Wen Li: Fleece or straw.", names) == ["Wen Li"]
     assert script.label_starts("whatever you haveOdile Brand: Straw.", names) == ["Odile Brand"]
     assert script.label_starts("We met Wen Li: she grows kale. Note: dry.", names) == []
+    assert script.label_starts("Then. Wen Li [00:01:02]: Yes. 00:01:09 Odile Brand: No.", names) == \
+        ["Wen Li", "Odile Brand"]
 
 
 def test_wrong_speaker_script_counts_none_after_ingest(tmp_path, monkeypatch):
@@ -116,7 +118,8 @@ def essay(i: int) -> str:
             + f"The wind dropped at {i} past noon.{PLUG}Why the dunlin leftThe dunlin left on day {i}. "
             + (f"{REPEAT} " if i < 3 else "")
             + f"The SeaGrass beds held {i}. SeaGrass needs {i} clear days. MarshWatch sent {i} people. "
-            + f"Watch {i} plovers. We left {i} nets behind.1. What we countedWe counted {i} knots. " + filler("knot", 30, 100 * i))
+            + f"Watch {i} plovers. We left {i} nets behind.1. What we countedWe counted {i} knots. "
+            + filler("knot", 30, 100 * i))
 
 
 def test_dump_drops_the_sources_furniture_and_splits_glued_headings(tmp_path):
@@ -151,3 +154,43 @@ def test_furniture_in_turns_goes_only_by_the_fixed_list(tmp_path):
         "Then cover the chard. Note: the fleece must be dry."
     assert doc.metadata["furniture_dropped"] == 1
     assert chunk(doc, max_tokens=60, counter=words)[-1].end == len(doc.text)
+
+
+def test_sample_archive_dumps_keep_speakers_apart_and_lose_their_furniture():
+    from conftest import FEED, PAGE, sample_archive
+
+    from backlist.ingest.furniture import Furniture, is_fixed, sentences
+
+    script = load_script("count_wrong_speakers")
+    for name in (FEED, PAGE):
+        path = sample_archive() / "feeds" / name
+        speakers_by_line = script.dump_speakers(str(path))
+        docs = list(read_dump(path, ReadContext()))
+        interviews = 0
+        for doc in docs:
+            names = speakers_by_line.get(int(doc.position.removeprefix("line ")), set()) | set(doc.speakers)
+            if len(names) >= 2:
+                interviews += 1
+                for p in chunk(doc, counter=words):
+                    assert set(script.label_starts(p.text, names)) <= {p.speaker}, (doc.id, p.idx)
+        assert interviews >= 2
+        leftover = Furniture.learn(d.text for d in docs).learned
+        assert not leftover, leftover
+        assert not [s for d in docs for line in d.text.split("\n") for s in sentences(line)
+                    if is_fixed(s)]
+        assert sum(d.metadata["furniture_dropped"] for d in docs) >= 10
+
+
+def test_timed_labels_glued_to_the_previous_sentence_keep_the_name_alone():
+    line = ("Guests: Odile Brand and Wen Li. " + filler("chard", 3)
+            + "Odile Brand [00:00:05]: Welcome. We read the OPT.Wen Li [00:00:09]: Yes, the OPT "
+            "logs.Odile Brand [00:00:15]: And then? Wen Li [00:00:20]: We sowed on Day Two.Odile "
+            "Brand [00:00:30]: Thanks.Wen Li: Bye.")
+    _, episodes = split_dump(f"Night Garden\n\n{line}\n")
+    assert [(t.speaker, t.start, t.text) for t in episodes[0].turns] == [
+        ("Odile Brand", "00:00:05", "Welcome. We read the OPT."),
+        ("Wen Li", "00:00:09", "Yes, the OPT logs."),
+        ("Odile Brand", "00:00:15", "And then?"),
+        ("Wen Li", "00:00:20", "We sowed on Day Two."),
+        ("Odile Brand", "00:00:30", "Thanks."),
+        ("Wen Li", None, "Bye.")]

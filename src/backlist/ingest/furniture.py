@@ -4,9 +4,10 @@ left in they rank in search and look like quotations of one piece by another.
 
 Two sources of knowledge: a fixed list of the calls to action hosting services and newsletters
 print, and what a source teaches about itself. A sentence is learned as furniture when it is
-a whole sentence (headings are not), short (MIN_WORDS to MAX_WORDS words) and recurs in at least `min_pieces(n)` of the source's n
-pieces (max(MIN_PIECES, 10% of n); a source of fewer than MIN_SOURCE_PIECES pieces teaches
-nothing). Quotations of one piece by another are long, or recur in a few pieces only: kept.
+a whole sentence (headings are not), short (MIN_WORDS to MAX_WORDS words) and recurs in at
+least `min_pieces(n)` of the source's n pieces (max(MIN_PIECES, 10% of n); a source of fewer
+than MIN_SOURCE_PIECES pieces teaches nothing). Quotations of one piece by another are long,
+or recur in a few pieces only: kept.
 
 Readers call `Furniture.learn(texts)` once per source, then `furniture.drop(text)` per piece
 (see textdump.read_dump); a reader of single pieces uses `FIXED_ONLY.drop(text)`. Speaker turns

@@ -55,6 +55,7 @@ _TURNS = re.compile(
     rf"|(?:(?P<n2>{_NAME})\s*\((?P<ts2>{_TS})\):?\s*)"
     rf"|(?:(?P<n3>{_NAME})\s*\[(?P<ts3>{_TS})\]:\s*)"
 )
+_SENTENCE_IN_NAME = re.compile(r"(?<=\w\w[.!?])\s*(?=[A-Z])")
 # Transcripts without timestamps: "…the end.Ana Ruiz: Thanks." (two to four capitalised words).
 _BARE_TURNS = re.compile(r"(?:(?<=[.!?…”)\]])|^)\s*(?P<n1>[A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-.]*){1,3}):\s+")
 
@@ -202,7 +203,12 @@ def _turns_by(body: str, pattern: re.Pattern[str]) -> list[Turn]:
         groups = m.groupdict()
         name = (groups.get("n1") or groups.get("n2") or groups.get("n3") or "").strip()
         ts = groups.get("ts1") or groups.get("ts2") or groups.get("ts3")
-        found.append((m.start(), m.end(), name, ts))
+        start = m.start()
+        # "…we saw OPT.Kyle Lo [00:06:03]:" names Kyle Lo: a name does not cross a sentence end
+        if ends := list(_SENTENCE_IN_NAME.finditer(name)):
+            name = name[ends[-1].end():]
+            start += 0 if groups.get("n1") else ends[-1].end()
+        found.append((start, m.end(), name, ts))
     counts = Counter(f[2] for f in found)
     # Chapter lists ("00:12:00 Intro: …") look like turns once; real speakers recur.
     found = [f for f in found if counts[f[2]] >= 2]
