@@ -2,7 +2,12 @@
 
 What such a dump carries, and nothing more, is recovered: a leading post URL, a title from its
 slug, the show and author from the header, speaker turns, and a date only where the text states
-one. Page furniture (counters, "Comments", "Top Podcasts", subscription trailers) is dropped.
+one. Page furniture (counters, "Comments", "Top Podcasts", subscription trailers) is dropped, and
+so are the sentences the publication repeats in many of its episodes (ingest.furniture).
+
+A dump runs lines together: speaker labels follow the previous sentence with no space
+("…good.Ana Ruiz: Yes") and headings run into the next sentence ("Why tides turnThe moon…");
+turns are split at every known speaker's label and headings are put on lines of their own.
 """
 
 from __future__ import annotations
@@ -281,11 +286,15 @@ def _is_heading_end(notes: str, start: int, cut: int, context: str) -> bool:
         return False
     word = re.match(r"[\w’'\-]*", notes[cut:])
     glued = left.group(0) + (word.group(0) if word else "")
-    def seen(w: str, flags: int = 0) -> int:
-        return len(re.findall(rf"(?<![\w’'\-]){re.escape(w)}(?![\w’'\-])", context, flags))
-    return (seen(glued) <= 1 and seen(left.group(0), re.I) >= 1
-            and re.search(rf"(?:^|[.!?…][”\"’)]?\s*)(?<![\w’'\-]){re.escape(right.group(0))}(?![\w’'\-])",
-                          context) is not None)
+    opens = rf"(?:^|[.!?…][”\"’)]?\s*){_whole(right.group(0))}"
+    return (len(re.findall(_whole(glued), context)) <= 1
+            and re.search(_whole(left.group(0)), context, re.I) is not None
+            and re.search(opens, context) is not None)
+
+
+def _whole(word: str) -> str:
+    """A pattern for `word` as a whole word."""
+    return rf"(?<![\w’'\-]){re.escape(word)}(?![\w’'\-])"
 
 
 def _likely_host(episodes: list[Episode]) -> str | None:

@@ -227,9 +227,13 @@ def _split_run_on_cues(cues: list[Cue], labels: RunOnLabels) -> list[Cue]:
     one cue per speaker; the labelled part counts as that speaker's voice."""
     out: list[Cue] = []
     for c in cues:
-        for i, (speaker, start, text) in enumerate(labels.split(c.text)):
-            out.append(Cue(c.text if len(text) == len(c.text) else text, c.start, c.voice) if i == 0
-                       else Cue(text, start or c.start, speaker))
+        (_, _, first), *rest = labels.split(c.text)
+        if not rest:
+            out.append(c)
+            continue
+        if first:
+            out.append(Cue(first, c.start, c.voice))
+        out.extend(Cue(text, start or c.start, speaker) for speaker, start, text in rest)
     return out
 
 
