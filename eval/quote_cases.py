@@ -121,4 +121,70 @@ TUNE += [
          "then by nobody.", False),
 ]
 
-HELD_OUT: list[Case] = []
+# Written after QUOTE_MIN_WORDS was chosen, on new pieces; never used to tune anything.
+_LIBRARY = (
+    "The village library opens on Tuesdays and Saturdays, and on both days the same four people "
+    "are waiting at the door before the volunteer has found her keys. They do not come for the "
+    "books, or not only for the books.\n\n"
+    "A library in a place this size is the last room where you can sit for an hour without buying "
+    "anything and without anyone asking you why you are there, and that is worth more than the "
+    "whole budget the county spends on it.\n\n"
+    "The new self-service machine has been a mixed blessing: it saves the volunteer twenty minutes "
+    "a day and costs the regulars the one conversation they were sure of having.")
+_TRAINS = (
+    "The night train to the coast leaves at eleven and arrives, if the timetable is to be "
+    "believed, at half past six. The timetable is rarely to be believed.\n\n"
+    "Sleeping on a train is a skill that nobody teaches you, and the people who have it guard it "
+    "like a family recipe, refusing to explain what they do with their shoes or their pillows.\n\n"
+    "When the line was threatened with closure the petition gathered more signatures from "
+    "people who had never taken the train than from people who had, which tells you something "
+    "about what a night train is really for.")
+_BEES = (
+    "My first hive died in its first winter and I learned more from that box of dead bees than "
+    "from any of the three books I had read that autumn.\n\n"
+    "Beekeeping rewards the kind of attention that looks like doing nothing: standing by the hive "
+    "for ten minutes, watching which way the foragers turn, noticing who comes back heavy and who "
+    "comes back light.\n\n"
+    "The association meets on the first Thursday of the month and spends most of the evening "
+    "arguing about varroa treatments, which is how you know it is a healthy association.")
+
+HELD_OUT: list[Case] = [
+    Case("forty words introduced, dated", _LIBRARY,
+         "Budgets are being cut again. I argued two years ago that a library in a place this size "
+         "is the last room where you can sit for an hour without buying anything and without "
+         "anyone asking you why you are there. The county disagreed.", True),
+    Case("twenty words in quotation marks, undated", _TRAINS,
+         "Friends still tease me for writing that “sleeping on a train is a skill that nobody "
+         "teaches you, and the people who have it guard it like a family recipe”.", True,
+         dated=False),
+    Case("thirty words, no cue, dated", _BEES,
+         "Spring inspection notes. Beekeeping rewards the kind of attention that looks like doing "
+         "nothing: standing by the hive for ten minutes, watching which way the foragers turn. "
+         "The queen is laying.", True),
+    Case("a paragraph reworded, dated", _LIBRARY,
+         "The self-service machine saved our volunteer a quarter of an hour each day, but the "
+         "regulars lost the single chat they could count on.", False),
+    Case("same subject, own words, dated", _TRAINS,
+         "Night trains are back in fashion. The sleeper to the coast still leaves late and still "
+         "arrives later than promised, and the petition to save it was signed mostly by people "
+         "who never ride it.", False),
+    Case("a short stock phrase, dated", _BEES + "\n\nWhich is how you know it is a healthy thing.",
+         "The allotment committee argues about slugs all evening, which is how you know it is a "
+         "healthy committee.", False),
+    Case("twenty-four words in a blockquote, undated", _BEES,
+         "From the archive:\n\n> My first hive died in its first winter and I learned more from "
+         "that box of dead bees than from any of the three books\n\nStill true.", True,
+         dated=False),
+    Case("seven words quoted, dated", _TRAINS,
+         "As I wrote once, the timetable is rarely to be believed, and the night train proves "
+         "it weekly.", True),
+    Case("both quote a notice, dated",
+         _LIBRARY + "\n\nThe notice on the door read: “This branch will close at four on "
+         "Saturdays from the first of March until further notice, by order of the county.”",
+         "The same notice is on every branch now: “This branch will close at four on Saturdays "
+         "from the first of March until further notice, by order of the county.”", False),
+    Case("twenty-two words with swapped quote marks and case, undated", _LIBRARY,
+         'I keep coming back to a line of mine: "THE NEW SELF-SERVICE MACHINE HAS BEEN A MIXED '
+         'BLESSING: it saves the volunteer twenty minutes a day and costs the regulars the one '
+         'conversation".', True, dated=False),
+]

@@ -51,8 +51,8 @@ _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augu
 
 @dataclass
 class Reference:
-    """One piece referenced by a text: ``how`` is "link", "title" or "mention"; ``evidence`` is the
-    matched text (a URL, a quoted title, a phrase); ``start``/``end`` are offsets into the text
+    """One piece referenced by a text: ``how`` is "link", "title", "mention", "quote" or "named"
+    (see citation_graph for each one's evidence); ``start``/``end`` are offsets into the text
     (-1 for a link found only in the document's metadata)."""
 
     doc_id: str
@@ -60,6 +60,7 @@ class Reference:
     evidence: str
     start: int
     end: int
+    paragraph: int | None = None  # the quoted passage of the piece (how="quote")
 
 
 @dataclass
@@ -1077,3 +1078,53 @@ def _chunk_paragraphs(docs: Sequence[Document]) -> Callable[[str, int], int | No
             cache[doc_id] = [(p.start, p.end, p.idx) for p in chunk(by_id[doc_id])]
         return next((idx for s, e, idx in cache[doc_id] if s <= offset < e), None)
     return paragraph
+
+
+# ---------------------------------------------------------------------------------------------
+# titles known nowhere else: "In my post The Quiet Wall, I argued…", 'my post "The Quiet Wall"'
+
+_NAMED_TRIGGER = re.compile(rf"(?:my|our)\s+{_ADJ}(?:post|piece|article|essay|newsletter|column|"
+                            r"write-?up|review|episode)\b[ \t]*,?[ \t]*(?:(?:called|titled|named|"
+                            r"entitled)[ \t]+)?")
+_NAMED_QUOTED = re.compile(r"(?:“([^”\n]{3,150})”|\"([^\"\n]{3,150})\"|\*{1,2}([^*\n]{3,150}?)\*{1,2}"
+                           r"|_([^_\n]{3,150}?)_(?![\w_]))")
+_NAMED_RUN = re.compile(rf"{_CAP}(?:[ \t]+(?:(?:{_CONNECTORS})[ \t]+)*{_CAP})+")
+_NAMED_CONTEXT = re.compile(r"[^.!?\n]{0,200}")
+
+
+@dataclass
+class NamedTitle:
+    """A title the text gives a piece of the writer's ("In my post <title>, …"): ``title`` as
+    written (no quotation marks), the phrase's span, and ``context`` (the title and the rest of
+    its sentence) for resolving it by content."""
+
+    start: int
+    end: int
+    title: str
+    context: str
+
+
+def named_titles(index: CitationIndex, text: str) -> list[NamedTitle]:
+    """Titles in "my post <Title>" / 'my post "<Title>"' forms (quoted, or a Title-Cased run of
+    two or more words) that match no title in the library: they can only be resolved by what the
+    piece says (Library.references, the ingest's named links)."""
+    low = _lower(text)
+    out: list[NamedTitle] = []
+    for m in _triggers(_NAMED_TRIGGER, low):
+        pos = m.end()
+        quoted = _NAMED_QUOTED.match(text, pos)
+        if quoted:
+            title = next(g for g in quoted.groups() if g).strip()
+            end = quoted.end()
+        else:
+            run = _NAMED_RUN.match(text, pos)
+            if run is None or not _word_start(text, pos) or run.group(0).split()[0] in ("I", "A"):
+                continue
+            title, end = run.group(0), run.end()
+        words = norm_words(title)
+        if len(_content(words)) < 2 or _best_title(index, words, quoted=True) is not None:
+            continue  # too vague to be a title, or the library knows it by this title
+        rest = _NAMED_CONTEXT.match(text, end)
+        context = title + (rest.group(0) if rest else "")
+        out.append(NamedTitle(m.start(), end, title, " ".join(context.split())))
+    return out
