@@ -232,7 +232,24 @@ class QuoteIndex:
             t0, t1 = int(self.spans[b][longest.b][0]), int(self.spans[b][longest.b + longest.n - 1][1])
             s0, s1 = int(spans[longest.a][0]), int(spans[longest.a + longest.n - 1][1])
             out.append(Quote("", doc.id, s0, s1, t0, t1, longest.n, doc.text[t0:t1]))
-        return sorted(out, key=lambda q: (q.source_start, q.target_id))
+        return _originals(out, {d.id: d for d in self.docs})
+
+
+def _originals(quotes: list[Quote], docs: dict[str, Document]) -> list[Quote]:
+    """Of the pieces holding the same quoted words, the one they come from: a piece that itself
+    quotes them ("as I wrote back then: …") or is dated later gives way to the original."""
+    def rank(q: Quote) -> tuple[bool, str, str]:
+        d = docs[q.target_id]
+        return introduces(d.text, q.target_start, q.target_end), (d.date or "9999")[:10], d.id
+
+    kept: list[Quote] = []
+    for q in sorted(quotes, key=lambda q: (q.source_start, rank(q))):
+        same = [k for k in kept if 2 * (min(k.source_end, q.source_end) -
+                                        max(k.source_start, q.source_start))
+                > min(k.source_end - k.source_start, q.source_end - q.source_start)]
+        if not same:
+            kept.append(q)
+    return sorted(kept, key=lambda q: (q.source_start, q.target_id))
 
 
 def _copies(shared: int, len_a: int, len_b: int) -> bool:
