@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import hash_library
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "eval"))

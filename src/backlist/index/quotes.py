@@ -300,7 +300,7 @@ def paragraph_finder(passages_of: Callable[[str], Sequence[object]]) -> Callable
     """paragraph(doc_id, offset): the index of the passage holding a character offset."""
     def paragraph(doc_id: str, offset: int) -> int | None:
         for p in passages_of(doc_id):
-            if getattr(p, "start") <= offset < getattr(p, "end"):
-                return int(getattr(p, "idx"))
+            if p.start <= offset < p.end:
+                return int(p.idx)
         return None
     return paragraph
