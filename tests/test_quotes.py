@@ -103,6 +103,14 @@ def test_introduces() -> None:
     assert introduces("I said: span", 8, 12)
     assert introduces("x\n> span", 4, 8)
     assert introduces("He wrote “span” once", 10, 14)
+    elided = "This line from my interview was spot on:My worry is that... span goes on"
+    assert introduces(elided, elided.index("span"), len(elided))
+    label = "Ana Ruiz: span goes on"
+    assert not introduces(label, label.index("span"), len(label)), "a speaker label is no cue"
+    inner = "A good example is the episode with Ana Ruiz:One question I had was this"
+    assert introduces(inner, inner.index("with"), len(inner)), "the span holds its introduction"
+    own = "Watching bees looks like doing nothing: standing by the hive"
+    assert not introduces(own, 0, len(own)), "a colon inside one's own sentence"
 
 
 def test_a_draft_quoting_a_piece_against_the_index() -> None:

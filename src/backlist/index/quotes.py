@@ -42,14 +42,18 @@ _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\
 _OPEN_QUOTES = "\"“‘'«„"
 _CLOSE_QUOTES = "\"”’'»“"
 _INTRO = re.compile(
-    r"(?:\b(?:as\s+)?(?:i|we)\s+(?:(?:once|then|previously|recently|already|also)\s+)?"
+    r"\b(?:as\s+)?(?:i|we)\s+(?:(?:once|then|previously|recently|already|also)\s+)?"
     r"(?:wrote|said|argued|put\s+it|noted|explained|predicted|claimed|concluded|observed|"
     r"described|stated|mentioned)\b"
     r"|\b(?:i|we)(?:['’]ve|\s+have)\s+(?:written|said|argued)\b"
-    r"|\b(?:quote|quoting|quoted|wrote|writes|said|says|put\s+it)\s*[:,]?\s*$"
+    r"|\bquot(?:e|es|ed|ing)\b|\b(?:wrote|writes|said|says|states|stated|put\s+it)\s*[:,]?\s*$"
     r"|\bback\s+then\b|\bat\s+the\s+time\b|\bin\s+my\s+(?:post|piece|essay|article|review)\b"
-    r"|:\s*$)",
+    r"|:(?!//)",
     re.IGNORECASE)
+# a sentence ends at . ! or ? and a space, not at an ellipsis (an elided quotation goes on)
+_SENTENCE_END = re.compile(r"(?<![.…][.!?])(?<=[.!?])\s+(?![.…])|\n")
+_SPEAKER_LABEL = re.compile(r"^\s*[A-Z][\w.’'\-]*(?:\s[A-Z][\w.’'\-]*){0,3}:\s")
+_OPENING = re.compile(r"^[^.!?\n]{0,80}?(?::\s*|[“\"]\s*)(?=[A-Z“\"‘'])")
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MULT = np.uint64(1099511628211)
@@ -176,15 +180,10 @@ class QuoteIndex:
             da, db = self.docs[a], self.docs[b]
             if _copies(sum(s.n for s in spans), len(self.ids[a]), len(self.ids[b])):
                 continue
-            best: Quote | None = None
-            for s in spans:
-                if s.n < min_words:
-                    continue
-                q = self._directed(da, db, a, b, s)
-                if q and (best is None or q.words > best.words):
-                    best = q
-            if best:
-                out.append(best)
+            found = [q for q in (self._directed(da, db, a, b, s) for s in spans
+                                 if s.n >= min_words) if q]
+            if len({q.source_id for q in found}) == 1:  # the spans that tell, agree
+                out.append(max(found, key=lambda q: q.words))
         return out
 
     def _directed(self, da: Document, db: Document, a: int, b: int, s: Span) -> Quote | None:
@@ -281,7 +280,10 @@ def _runs(pairs: list[tuple[int, int, int, int]], ids: list[np.ndarray],
 
 def introduces(text: str, start: int, end: int) -> bool:
     """Whether a text marks the span [start, end) as quoted: quotation marks around it, a
-    blockquote line, or an introduction ("as I wrote", "back then", a colon) just before it."""
+    blockquote line, an introduction in its sentence before it ("as I wrote", "quoting",
+    "back then", a colon; not a transcript's speaker label), or a colon or opening quotation
+    mark before a capital in its first words (the span holds its own introduction: "… Amodei:
+    One question…")."""
     before = text[max(0, start - _CUE_CHARS):start]
     tight = before[-3:].strip()
     if tight and tight[-1] in _OPEN_QUOTES:
@@ -292,8 +294,10 @@ def introduces(text: str, start: int, end: int) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     if text[line_start:start].lstrip().startswith(">"):
         return True
-    sentence = re.split(r"(?<=[.!?])\s+|\n", before)[-1]
-    return bool(_INTRO.search(sentence))
+    sentence = _SPEAKER_LABEL.sub("", _SENTENCE_END.split(before)[-1])
+    if _INTRO.search(sentence):
+        return True
+    return bool(_OPENING.match(text[start:min(end, start + 80)]))
 
 
 def paragraph_finder(passages_of: Callable[[str], Sequence[object]]) -> Callable[[str, int], int | None]:
