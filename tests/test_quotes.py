@@ -120,6 +120,7 @@ def test_a_draft_quoting_a_piece_against_the_index() -> None:
     assert [(q.target_id, q.words) for q in got] == [("harbour", 25)]  # 24 quoted + "and"
     assert draft[got[0].source_start:got[0].source_end].lower() == QUOTED.lower() + " and"
     assert index.quotes_in("A draft about the harbour cooperative and the freezer.") == []
+    assert index.quotes_in(_HARBOUR + " One more line.") == [], "a copy quotes nothing"
 
 
 def test_index_has_no_pairwise_work_over_documents() -> None:

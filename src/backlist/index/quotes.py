@@ -206,8 +206,9 @@ class QuoteIndex:
     # --- a draft against the archive -------------------------------------------------------------
     def quotes_in(self, text: str, min_words: int = QUOTE_MIN_WORDS,
                   exclude: set[str] | None = None) -> list[Quote]:
-        """What a new text (a draft) repeats from the archive's pieces, the longest span per piece;
-        source_id is "" (the text is not in the library)."""
+        """What a new text (a draft) repeats from the archive's pieces, the longest span per piece
+        (a text that is a copy of a piece quotes nothing of it); source_id is "" (the text is
+        not in the library)."""
         words, spans = words_with_spans(text)
         fresh = len(self.vocab)
         ids = np.fromiter((self.vocab.get(w, fresh + i) for i, w in enumerate(words)),
@@ -223,8 +224,9 @@ class QuoteIndex:
         out: list[Quote] = []
         for (_, b), found in runs.items():
             doc = self.docs[b]
-            if exclude and doc.id in exclude:
-                continue
+            if (exclude and doc.id in exclude) or _copies(sum(s.n for s in found), len(ids),
+                                                          len(self.ids[b])):
+                continue  # the text is (a copy of) this piece, not a quotation of it
             longest = max(found, key=lambda s: s.n)
             if longest.n < min_words:
                 continue
