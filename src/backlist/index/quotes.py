@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backlist.model import Document
+from backlist.model import Document, Passage
 
 # Chosen by eval/quotes_eval.py on eval/quote_cases.py TUNE (fewest errors, then fewest false
 # citations, then shortest); reported on its HELD_OUT cases.
@@ -302,11 +302,8 @@ def introduces(text: str, start: int, end: int) -> bool:
     return bool(_OPENING.match(text[start:min(end, start + 80)]))
 
 
-def paragraph_finder(passages_of: Callable[[str], Sequence[object]]) -> Callable[[str, int], int | None]:
+def paragraph_finder(passages_of: Callable[[str], Sequence[Passage]]) -> Callable[[str, int], int | None]:
     """paragraph(doc_id, offset): the index of the passage holding a character offset."""
     def paragraph(doc_id: str, offset: int) -> int | None:
-        for p in passages_of(doc_id):
-            if p.start <= offset < p.end:
-                return int(p.idx)
-        return None
+        return next((p.idx for p in passages_of(doc_id) if p.start <= offset < p.end), None)
     return paragraph
