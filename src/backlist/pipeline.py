@@ -107,21 +107,13 @@ class Ingestor:
         report.vanished = self._vanished(paths)
         report.passages_added += self.rechunk_if_outdated()
         if report.changed or self.store.get_meta("links_dirty") == "1":
-            # Under the same budget as one input: past it the links stay marked out of date
-            # (links_dirty), the documents are kept, and the next ingest or `relink` tries again.
-            try:
-                with _time_limit(max_seconds, "relink"):
-                    self.relink()
-            except _Timeout:
-                report.warnings.append(
-                    f"citation links: not rebuilt within the {max_seconds:g} s budget; the documents "
-                    "are stored, links are rebuilt on the next ingest (raise it with --max-seconds)")
+            _within_budget(self.relink, max_seconds, report)
         if embed:
             started = time.perf_counter()
             report.passages_embedded = self.embed_pending(progress)
             report.seconds_embedding = time.perf_counter() - started
-            if report.passages_embedded:
-                self.link_named()
+            if report.passages_embedded and not _within_budget(self.link_named, max_seconds, report):
+                self.store.set_meta("links_dirty", "1")
         return report
 
     def _ingest_unit(self, unit: SourceUnit, ctx: ReadContext, site: str | None,
@@ -316,6 +308,21 @@ class Ingestor:
             if any(p == r or r in p.parents for r in resolved):
                 out.append({"path": src["path"], "documents": src["documents"]})
         return out
+
+
+def _within_budget(work: Callable[[], None], seconds: float | None, report: IngestReport) -> bool:
+    """Link work after the reads, under the same budget as one input: past it the links stay
+    marked out of date (links_dirty, set before the first write), the documents are kept, and
+    the next ingest tries again."""
+    try:
+        with _time_limit(seconds, "links"):
+            work()
+        return True
+    except _Timeout:
+        report.warnings.append(
+            f"citation links: not rebuilt within the {seconds:g} s budget; the documents are "
+            "stored, links are rebuilt on the next ingest (raise it with --max-seconds)")
+        return False
 
 
 def _timed(docs: Iterator[Document], report: IngestReport) -> Iterator[Document]:
