@@ -17,6 +17,7 @@ from pathlib import Path
 
 from backlist.errors import IngestError
 from backlist.ingest.base import ReadContext, iso_date
+from backlist.ingest.furniture import Furniture
 from backlist.ingest.html import html_to_text
 from backlist.ingest.textio import (
     MAX_FOLDER_DEPTH,
@@ -150,6 +151,7 @@ def read_substack(path: Path, ctx: ReadContext, site: str | None = None) -> Iter
             ctx.skip(f"{path}{sep}{name}", PRIVATE)
         rows = _rows(files.read("posts.csv"), files.label("posts.csv"))
         by_number = files.html_by_number()
+        docs: list[Document] = []
         for line_no, row in rows:
             ctx.check_time(str(path))
             try:
@@ -158,8 +160,16 @@ def read_substack(path: Path, ctx: ReadContext, site: str | None = None) -> Iter
                 ctx.problems.append(exc)
                 continue
             if doc is not None:
-                _count(ctx, doc)
-                yield doc
+                docs.append(doc)
+        # What this publication repeats around its posts (learned from the export's own posts,
+        # drafts left out so an unpublished copy cannot teach), dropped like the fixed calls to action.
+        furniture = Furniture.learn(d.text for d in docs if not d.is_draft)
+        for doc in docs:
+            doc.text, dropped = furniture.drop(doc.text)
+            if dropped:
+                doc.metadata["furniture_dropped"] = dropped
+            _count(ctx, doc)
+            yield doc
     finally:
         files.close()
 
