@@ -460,8 +460,6 @@ def search(
 ) -> None:
     """Find where you wrote or talked about something, by meaning and words together (hybrid,
     the default: a hit need not share your words); one hit per document, best passages below."""
-    from backlist.index.search import terms
-
     flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
     hits = _run(lambda lib: lib.search(query, k=k, mode=mode, flt=flt, per_doc=per_doc,
                                        explain=explain, min_score=min_score, sort=sort,
@@ -471,7 +469,7 @@ def search(
             err.print(f"note: {note}", highlight=False)
         _json([hit_json(h) for h in hits])
     else:
-        _print_hits(hits, terms(query))
+        _print_hits(hits, hits.terms)
 
 
 @app.command()
@@ -521,8 +519,6 @@ def timeline(
     as_json: JSON_OPT = False,
 ) -> None:
     """What you said about something over time: oldest first, undated pieces listed apart."""
-    from backlist.index.search import terms
-
     flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
     result = _run(lambda lib: lib.timeline(query, flt=flt))
     if as_json:
@@ -534,10 +530,10 @@ def timeline(
     for note in result.notes:
         err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     out.print(f"[bold]{_t(query)}[/] over time")
-    _print_hits(result.dated, terms(query))
+    _print_hits(result.dated, result.terms)
     if result.undated:
         out.print(f"[bold]Undated[/] ({len(result.undated)})")
-        _print_hits(result.undated, terms(query))
+        _print_hits(result.undated, result.terms)
 
 
 @app.command("eval")
@@ -906,13 +902,12 @@ def demo() -> None:
         return report, lib.stats(), hits, related, lib.key_terms(DEMO_DRAFT)
 
     report, stats, hits, related_hits, key = _run(work, read_only=False)
-    from backlist.index.search import terms
 
     out.print(f"   {plural(stats['documents'], 'document')} (posts, podcast episodes, a saved "
               f"article), {plural(stats['passages'], 'passage')} indexed.\n")
     out.print(f"[bold]2. A search[/]: backlist search \"{DEMO_QUERY}\"", highlight=False)
     out.print("   (hybrid: it finds the piece by meaning even where the words differ)\n")
-    _print_hits(hits, terms(DEMO_QUERY))
+    _print_hits(hits, hits.terms)
     out.print("[bold]3. Related to a draft[/]: backlist related draft.md", highlight=False)
     out.print(f"   draft: “{_t(DEMO_DRAFT)}”\n", highlight=False)
     _print_hits(related_hits[:2], key)

@@ -48,11 +48,14 @@ MAX_CONTENT_MENTIONS = 20
 
 
 class Results(list[Hit]):
-    """Hits, best first, with notes for the reader (e.g. a fallback to keyword search)."""
+    """Hits, best first, with notes for the reader (e.g. a fallback to keyword search) and the
+    words a surface highlights in the snippets."""
 
-    def __init__(self, hits: list[Hit] = (), notes: list[str] | None = None) -> None:  # type: ignore[assignment]
+    def __init__(self, hits: list[Hit] = (), notes: list[str] | None = None,  # type: ignore[assignment]
+                 terms: list[str] | None = None) -> None:
         super().__init__(hits)
         self.notes: list[str] = notes or []
+        self.terms: list[str] = terms or []
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Timeline:
     dated: list[Hit]
     undated: list[Hit]
     notes: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)  # the query's words, to highlight
 
 
 class Library:
@@ -241,7 +245,7 @@ class Library:
             for h in hits:
                 h.matched = matched_terms(h, query)
                 h.explain = explanation(h, mode)
-        return Results(hits, notes)
+        return Results(hits, notes, query_terms(query))
 
     def related(self, draft: str, k: int = 10, flt: DocFilter | None = None,
                 exclude: Sequence[str] = (), not_cited: bool = False) -> Results:
@@ -337,7 +341,7 @@ class Library:
         searcher = Searcher(self)
         _, notes = self._usable_mode(searcher, "hybrid")
         dated, undated = searcher.timeline(query, flt=_check_filter(flt))
-        return Timeline(dated, undated, notes)
+        return Timeline(dated, undated, notes, query_terms(query))
 
     def context(self, topic: str | None, draft: str | None = None, budget: int = 4000) -> str:
         from backlist.context_pack import build_context
@@ -533,6 +537,13 @@ def favour_recent(hits: builtins.list[Hit]) -> builtins.list[Hit]:
     dated = sorted((h for h in relevant if h.doc.date), key=lambda h: h.doc.date or "", reverse=True)
     undated = [h for h in relevant if not h.doc.date]
     return dated + undated + [h for h in hits if h.score < floor]
+
+
+def query_terms(query: str) -> builtins.list[str]:
+    """The words of a query as search matches them (for highlighting)."""
+    from backlist.index.search import terms
+
+    return terms(query)
 
 
 def matched_terms(hit: Hit, query: str) -> builtins.list[str]:
