@@ -262,3 +262,16 @@ def test_k_is_capped_alike(lib_dir, tmp_path):
     assert res.exit_code == 1 and f"between 1 and {MAX_K}" in res.output
     assert via_cli(lib_dir, "search", {"query": "reef", "k": MAX_K}, tmp_path)
     assert via_mcp(lib_dir, "search", {"query": "reef", "k": MAX_K}, tmp_path)
+
+
+def test_eval_scores_what_the_facade_search_returns(lib_dir, tmp_path):
+    """`backlist eval` ranks through Library.search: its rank for a query is the façade's."""
+    with Library(lib_dir, read_only=True) as lib:
+        ranked = [h.doc.id for h in lib.search("storm shoreline", k=10, mode="keyword", per_doc=1)]
+    assert len(ranked) >= 2
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(json.dumps({"q": "storm shoreline", "relevant": [ranked[1]]}) + "\n")
+    res = runner.invoke(app, ["--library", str(lib_dir), "eval", str(queries), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)["modes"]["keyword"]
+    assert report["ranks"] == {"q.jsonl#1": 2} and report["mrr"] == 0.5
