@@ -438,6 +438,29 @@ class Library:
         except OSError as exc:
             raise BacklistError(f"{out}: cannot write the review ({exc.strerror or exc})") from exc
 
+    # --- for the web pages (added by the web helper: surfaces ask the façade, not the store) ---------
+    def highlight_terms(self, text: str) -> builtins.list[str]:
+        """The words of a query that a surface marks in its snippets (the search's own tokens)."""
+        from backlist.index.search import terms
+
+        return terms(text or "")
+
+    def doc_entities(self, doc_id: str) -> builtins.list[dict[str, Any]]:
+        """The entities one document mentions: guests first, then by mentions."""
+        doc = self.get(doc_id)
+        rows = [r for r in self.store.entity_rows() if r["doc_id"] == doc.id]
+        rows.sort(key=lambda r: (r["role"] != "guest", -int(r["mentions"] or 0), r["entity"]))
+        return rows
+
+    def doc_topics(self, doc_id: str) -> builtins.list[tuple[str, float, bool]]:
+        """One document's topics as (name, score, set by hand), hand-set and best first."""
+        return self.store.doc_topics().get(self.get(doc_id).id, [])
+
+    def metric_names(self) -> builtins.list[str]:
+        """Every metric some (non-duplicate) document has, sorted."""
+        docs = self.list(DocFilter(include_duplicates=False))
+        return sorted({m for d in docs for m in d.metrics})
+
 
 def open_store(folder: Path, read_only: bool, database: str | None) -> Store:
     if database:
