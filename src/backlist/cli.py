@@ -68,6 +68,9 @@ SPEAKER_OPT = Annotated[str | None, typer.Option(help="Only passages NAME says."
 ENTITY_OPT = Annotated[str | None, typer.Option(
     help="Only documents that mention this model, lab or person (see `backlist entities`).")]
 DRAFTS_OPT = Annotated[bool, typer.Option(help="Include unpublished drafts.")]
+READING_OPT = Annotated[bool | None, typer.Option(
+    "--reading/--no-reading", help="Only your reading (saved articles and pieces marked so), or "
+                                   "leave it out; both by default.")]
 LAZY_OPT = Annotated[bool, typer.Option(
     help="Load the embedding model on the first search instead of at start.")]
 # The optional extra that brings each optional import (one line when it is missing).
@@ -128,10 +131,11 @@ def _json(data: Any) -> None:
 
 
 def _filters(kind=None, since=None, until=None, speaker=None, drafts=False, entity=None,
-             topic=None, author=None) -> DocFilter:
+             topic=None, author=None, reading=None) -> DocFilter:
     """The options as a DocFilter; date words stay as typed (the façade parses them)."""
     return DocFilter(kinds=kind or (), since=since, until=until, speaker=speaker,
-                     include_drafts=drafts, entity=entity, topic=topic, author=author)
+                     include_drafts=drafts, entity=entity, topic=topic, author=author,
+                     reading=reading)
 
 
 def _missing_extra(exc: ImportError) -> None:
@@ -289,13 +293,13 @@ def _source_line(documents: int, counts: dict[str, int]) -> str:
 @app.command("ls")
 def ls_cmd(kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
            speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
-           author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
+           author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False, reading: READING_OPT = None,
            order: Annotated[str, typer.Option(
                "--sort", help="date (oldest first, undated last), date_desc, or metric:NAME (best "
                               "first; see `backlist stats`).")] = "date",
            as_json: JSON_OPT = False) -> None:
     """List documents, oldest first (or as --sort says); undated ones last."""
-    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
+    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author, reading)
     docs = _run(lambda lib: lib.list(flt, order=order))
     if as_json:
         _json([doc_summary(d) for d in docs])
@@ -447,7 +451,7 @@ def search(
              "BM25; \"quoted phrases\" and prefix* work) or semantic (meaning only).")] = "hybrid",
     kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
     speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
-    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
+    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False, reading: READING_OPT = None,
     per_doc: Annotated[int, typer.Option(help="Passages shown per document.")] = 3,
     explain: Annotated[bool, typer.Option(help="Say how each hit scored and which words matched.")]
     = False,
@@ -460,7 +464,7 @@ def search(
 ) -> None:
     """Find where you wrote or talked about something, by meaning and words together (hybrid,
     the default: a hit need not share your words); one hit per document, best passages below."""
-    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
+    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author, reading)
     hits = _run(lambda lib: lib.search(query, k=k, mode=mode, flt=flt, per_doc=per_doc,
                                        explain=explain, min_score=min_score, sort=sort,
                                        recent=recent))
@@ -478,7 +482,7 @@ def related(
     k: K_OPT = 10,
     kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
     speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
-    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
+    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False, reading: READING_OPT = None,
     exclude: Annotated[list[str] | None, typer.Option(help="Leave out this piece (repeatable).")]
     = None,
     not_cited: Annotated[bool, typer.Option(help="Only pieces the draft does not already cite.")]
@@ -488,7 +492,7 @@ def related(
     """What you have already published that relates to a draft: the pieces it cites first, then
     related ones, each with its reason."""
     text = _read_draft(draft)
-    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
+    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author, reading)
     hits, key = _run(lambda lib: (lib.related(text, k=k, flt=flt, exclude=exclude or (),
                                               not_cited=not_cited), lib.key_terms(text)))
     if as_json:
@@ -515,11 +519,11 @@ def timeline(
     query: str,
     kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
     speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
-    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
+    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False, reading: READING_OPT = None,
     as_json: JSON_OPT = False,
 ) -> None:
     """What you said about something over time: oldest first, undated pieces listed apart."""
-    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
+    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author, reading)
     result = _run(lambda lib: lib.timeline(query, flt=flt))
     if as_json:
         for note in result.notes:
@@ -794,11 +798,11 @@ def top(
     k: Annotated[int, typer.Option("-k", help="How many pieces.")] = 20,
     kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
     speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, author: AUTHOR_OPT = None,
-    drafts: DRAFTS_OPT = False,
+    drafts: DRAFTS_OPT = False, reading: READING_OPT = None,
     as_json: JSON_OPT = False,
 ) -> None:
     """The best-performing pieces by a metric (`backlist stats` lists them)."""
-    flt = _filters(kind, since, until, speaker, drafts, entity, None, author)
+    flt = _filters(kind, since, until, speaker, drafts, entity, None, author, reading)
     rows = _run(lambda lib: lib.top(metric, year, topic, k, flt=flt if flt != DocFilter() else None))
     if as_json:
         _json([{**doc_summary(d), metric: v} for d, v in rows])
