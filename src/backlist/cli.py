@@ -71,6 +71,8 @@ DRAFTS_OPT = Annotated[bool, typer.Option(help="Include unpublished drafts.")]
 READING_OPT = Annotated[bool | None, typer.Option(
     "--reading/--no-reading", help="Only your reading (saved articles and pieces marked so), or "
                                    "leave it out; both by default.")]
+# The façade's argument names that its messages start with, and the CLI spells as --NAME.
+FACADE_ARGS = ("since", "until", "kind", "mode", "sort")
 LAZY_OPT = Annotated[bool, typer.Option(
     help="Load the embedding model on the first search instead of at start.")]
 # The optional extra that brings each optional import (one line when it is missing).
@@ -120,10 +122,16 @@ def _run(fn: Callable[[Any], T], read_only: bool = True) -> T:
     try:
         return fn(lib)
     except BacklistError as exc:
-        _fail(str(exc))
+        _fail(_as_option(str(exc)))
         raise AssertionError from exc
     finally:
         lib.close()
+
+
+def _as_option(message: str) -> str:
+    """The façade names an argument ("since: 'x' is not a date"); the CLI user typed --since."""
+    name, sep, rest = message.partition(": ")
+    return f"--{name}: {rest}" if sep and name in FACADE_ARGS else message
 
 
 def _json(data: Any) -> None:
