@@ -274,23 +274,59 @@ class Library:
         """The library's pieces a text links to or names (see index/citations.py). The index of
         titles and URLs is built once per library version (every ingest that relinks bumps it)."""
         from backlist.index.citations import CitationIndex, references
+        from backlist.index.quotes import QuoteIndex
 
         version = self.store.get_meta("links_version") or "0"
         with self._embedder_lock:
             if self._citations is None or self._citations[0] != version:
                 docs = self.store.list_documents(DocFilter(include_duplicates=True))
-                self._citations = (version, CitationIndex(docs))
-            index = self._citations[1]
+                self._citations = (version, (CitationIndex(docs), QuoteIndex(docs)))
+            index, quotes = self._citations[1]
         canon = self.store.canonical_map()
         out, seen = [], set()
         today = dt.date.today().isoformat()
-        found = references(index, text, date=today)
+        found = references(index, text, date=today) + self._quotes(quotes, text)
+        found += self._named_by_content(index, text, found)
         for ref in found + self._mentions_by_content(text, found, today):
             ref.doc_id = canon.get(ref.doc_id, ref.doc_id)
             if ref.doc_id not in seen:
                 seen.add(ref.doc_id)
                 out.append(ref)
         return sorted(out, key=lambda r: (r.start, r.doc_id))
+
+    def _quotes(self, quotes: Any, text: str) -> builtins.list[Any]:
+        """The pieces a text quotes word for word (index/quotes.py), with the quoted passage."""
+        from backlist.index.citations import Reference
+
+        out = []
+        for q in quotes.quotes_in(text):
+            para = next((p.idx for p in self.store.doc_passages(q.target_id)
+                         if p.start <= q.target_start < p.end), None)
+            out.append(Reference(q.target_id, "quote", q.evidence(para), q.source_start,
+                                 q.source_end, para))
+        return out
+
+    def _named_by_content(self, index: Any, text: str,
+                          found: builtins.list[Any]) -> builtins.list[Any]:
+        """"In my post <Title>, …" with a title the library does not know, resolved by content
+        like "my post on X" (keyword and semantic agree, MENTION_COSINE, MENTION_MARGIN) over the
+        title and the rest of its sentence; the evidence is the title as written."""
+        from backlist.index.citations import Reference, named_titles
+
+        searcher = Searcher(self)
+        if not searcher.has_vectors():
+            return []
+        itself = searcher._same_as(text)
+        out: builtins.list[Any] = []
+        for n in named_titles(index, text)[:MAX_CONTENT_MENTIONS]:
+            if any(r.start < n.end and n.start < r.end for r in found):
+                continue
+            doc_id = searcher.resolve_by_content(n.context[:MAX_QUERY_CHARS],
+                                                 DocFilter(kinds=OWN_KINDS), MENTION_COSINE,
+                                                 MENTION_MARGIN, exclude=itself)
+            if doc_id:
+                out.append(Reference(doc_id, "named", n.title, n.start, n.end))
+        return out
 
     def _mentions_by_content(self, text: str, found: builtins.list[Any],
                              today: str) -> builtins.list[Any]:
@@ -334,6 +370,10 @@ class Library:
                 continue
             hit.score = 1.0
             hit.reason = f"cited in the draft ({r.how}: {r.evidence})"
+            if r.how == "quote" and r.paragraph is not None:  # the quoted passage first
+                quoted = [p for p in self.store.doc_passages(r.doc_id) if p.idx == r.paragraph]
+                hit.passages = [(quoted[0], 1.0)] + [x for x in hit.passages
+                                                     if x[0].idx != r.paragraph] if quoted else hit.passages
             out.append(hit)
         return out
 
