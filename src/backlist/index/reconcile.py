@@ -336,7 +336,8 @@ def respell_slug_title(title: str, slug: str, body: str) -> str | None:
                 continue
             spelling, n = forms[run].most_common(1)[0]
             plain = " ".join(run)
-            if n * 2 <= sum(forms[run].values()) or re.search(rf"(?<![\w'’.\-]){re.escape(plain)}(?![\w'’]|[.\-]\w)", low):
+            said_plainly = re.search(rf"(?<![\w'’.\-]){re.escape(plain)}(?![\w'’]|[.\-]\w)", low)
+            if n * 2 <= sum(forms[run].values()) or said_plainly:
                 continue
             out.append(spelling)
             changed = True
