@@ -537,3 +537,93 @@ def infer(docs: Sequence[Document], links: Sequence[DocLink]) -> dict[str, dict[
     current = apply_facts(docs, [f for fs in out.values() for f in fs.values()])
     keep(date_bounds(current, links))
     return dict(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# applying it to a library (through the Store interface only)
+
+# What reconciliation sets (Store.set_effective); ``reading`` is the writer's alone.
+STORED_FIELDS = ("title", "subtitle", "date", "url", "date_earliest", "date_latest", "aliases")
+_READER_BASIS = {"title": "title_basis", "date": "date_basis"}
+
+
+@dataclass
+class ReconcileReport:
+    documents: int = 0
+    changed: int = 0
+    facts: Counter[str] | None = None  # field -> how many documents take an inferred value
+
+
+def as_read(docs: Sequence[Document], reader: dict[str, dict[str, Any]],
+            corrections: dict[str, dict[str, Any]]) -> list[Document]:
+    """The documents as their readers gave them, with the writer's corrections on top (a
+    corrected date anchors bounds, a piece marked as reading gives no evidence), and nothing a
+    previous reconciliation inferred: so reconciling twice gives the same result."""
+    import copy
+
+    out = []
+    for d in docs:
+        base = copy.copy(d)
+        base.metadata = dict(d.metadata)
+        for name, value in reader.get(d.id, {}).items():
+            setattr(base, name, list(value) if isinstance(value, list) else value)
+        base.aliases, base.basis = [], {}
+        base.date_earliest = base.date_latest = None
+        base.reading = False
+        for name, value in corrections.get(d.id, {}).items():
+            setattr(base, name, value)
+            base.basis[name] = "corrected by the writer"
+        out.append(base)
+    return out
+
+
+def effective_values(doc: Document, facts: dict[str, Fact]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The stored fields of one document (an inferred value, else the reader's) and the basis of
+    each: the fact's, else what the reader recorded ("URL slug", "frontmatter date"), else ""."""
+    values: dict[str, Any] = {}
+    basis: dict[str, str] = {}
+    for name in STORED_FIELDS:
+        if name in facts:
+            values[name], basis[name] = facts[name].value, facts[name].basis
+            continue
+        values[name] = getattr(doc, name)
+        said = doc.metadata.get(_READER_BASIS.get(name, ""))
+        if name in doc.basis:
+            said = doc.basis[name]
+        elif name == "title" and doc.title and not said:
+            said = "given by the source"
+        elif name == "url" and doc.url:
+            said = doc.metadata.get("url_basis") or "given by the source"
+        basis[name] = str(said) if said and values[name] not in (None, "", []) else ""
+    return values, basis
+
+
+def reconcile_store(store: Any) -> ReconcileReport:
+    """Infer over the whole library and store each document's effective fields with their basis
+    (Store.set_effective: the writer's corrections win, the content hash is untouched). Only
+    documents whose values or basis changed are written."""
+    from backlist.store.base import DocFilter
+
+    docs = store.list_documents(DocFilter(include_drafts=True))
+    reader = store.reader_fields([d.id for d in docs])
+    fixes = store.corrections()
+    base = as_read(docs, reader, fixes)
+    facts = infer(base, store.links())
+    report = ReconcileReport(documents=len(docs), facts=Counter())
+    current = {d.id: d for d in docs}
+    for d in base:
+        mine = facts.get(d.id, {})
+        values, basis = effective_values(d, mine)
+        report.facts.update(f for f in mine if f in STORED_FIELDS)
+        now = current[d.id]
+        if all(_same(getattr(now, f), values[f]) for f in values) and \
+                all(now.basis.get(f, "") == b for f, b in basis.items()
+                    if f not in fixes.get(d.id, {})):
+            continue
+        store.set_effective(d.id, values, basis)
+        report.changed += 1
+    return report
+
+
+def _same(a: Any, b: Any) -> bool:
+    return (a or None) == (b or None)
