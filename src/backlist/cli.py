@@ -23,6 +23,7 @@ from backlist.contracts import DOC_KINDS, READER_KINDS, doc_full, doc_summary, h
 from backlist.errors import BacklistError
 from backlist.safe import one_line, terminal_text
 from backlist.store.base import DocFilter
+from backlist.when import when_text
 
 T = TypeVar("T")
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -735,6 +736,38 @@ def review(
     out.print(f"Wrote {result.path}")
     for chart in result.charts:
         out.print(f"  chart: {chart.path_png} and {chart.path_svg}")
+
+
+@app.command()
+def edit(
+    doc_id: Annotated[str, typer.Argument(help="A document id or a unique prefix.")],
+    title: Annotated[str | None, typer.Option(help="The piece's real title.")] = None,
+    subtitle: Annotated[str | None, typer.Option(help="Its subtitle.")] = None,
+    date: Annotated[str | None, typer.Option(help="The day it appeared: YYYY-MM-DD.")] = None,
+    url: Annotated[str | None, typer.Option(help="Its address (http or https).")] = None,
+    kind: Annotated[str | None, typer.Option(help=f"One of {', '.join(DOC_KINDS)}.")] = None,
+    author: Annotated[list[str] | None, typer.Option(help="An author (repeatable).")] = None,
+    reading: Annotated[bool | None, typer.Option(
+        "--reading/--not-reading",
+        help="A saved article you read (not your work: left out of your own counts, the review "
+             "and \"my post\"), or your own work after all.")] = None,
+    clear: Annotated[list[str] | None, typer.Option(
+        help="Drop your correction of this field (repeatable): the reader's value comes back.")] = None,
+    as_json: JSON_OPT = False,
+) -> None:
+    """Correct a piece: kept in the library and applied over every re-ingest and migrate."""
+    values: dict[str, Any] = {name: value for name, value in (
+        ("title", title), ("subtitle", subtitle), ("date", date), ("url", url), ("kind", kind),
+        ("authors", author or None), ("reading", reading)) if value is not None}
+    doc = _run(lambda lib: lib.edit(doc_id, values, clear or []), read_only=False)
+    if as_json:
+        _json(doc_full(doc))
+        return
+    what = ", ".join([f"set {n}" for n in values] + [f"cleared {n}" for n in clear or []])
+    out.print(f"{doc.id}: {what}. Corrected fields: {', '.join(doc.corrected) or 'none'}.")
+    out.print(f"[bold]{_t(doc.title or '(untitled)')}[/] · {doc.kind} · "
+              f"{_t(when_text(doc))}{' · reading' if doc.is_reading else ''} · {_t(doc.url or '')}",
+              highlight=False)
 
 
 def run() -> None:

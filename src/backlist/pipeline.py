@@ -199,6 +199,7 @@ class Ingestor:
         """Link copies to their canonical piece, then rebuild the citation graph (which pieces
         link to or name which earlier pieces) over the canonical ones."""
         from backlist.index.citations import citation_graph
+        from backlist.index.reconcile import reconcile_store
 
         docs = self.store.list_documents(DocFilter(include_drafts=True))
         duplicate_of, urls = link_copies(docs)
@@ -207,6 +208,7 @@ class Ingestor:
             d.duplicate_of = duplicate_of.get(d.id)
             d.url = d.url or urls.get(d.id)
         self.store.set_links(citation_graph(docs))
+        reconcile_store(self.store)  # fields from copies and references, date bounds (with bases)
         self.store.set_meta("links_version", str(int(self.store.get_meta("links_version") or 0) + 1))
         self.store.set_meta("links_dirty", "0")
 

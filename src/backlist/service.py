@@ -396,6 +396,38 @@ class Library:
         except OSError as exc:
             raise BacklistError(f"{out}: cannot write the review ({exc.strerror or exc})") from exc
 
+    # --- the writer's corrections, and what the archive says about each piece --------------------
+    def edit(self, doc_id: str, set: dict[str, Any] | None = None,
+             clear: Sequence[str] = ()) -> Document:
+        """Correct fields of a piece (backlist.corrections.EDITABLE): kept in the library apart
+        from the readers' values, applied over every re-ingest and `migrate`; `clear` drops a
+        correction so the reader's (or the archive's) value comes back. Returns the piece."""
+        from backlist.corrections import EDITABLE, check_correction
+
+        doc = self.get(doc_id)
+        values = {name: check_correction(name, value) for name, value in (set or {}).items()}
+        for name in clear:
+            if name not in EDITABLE:
+                raise UsageError(f"{name!r} cannot be cleared; choose from {', '.join(EDITABLE)}")
+        both = sorted(builtins.set(values) & builtins.set(clear))
+        if both:
+            raise UsageError(f"{both[0]}: set and cleared at once")
+        if not values and not clear:
+            raise UsageError("nothing to change: give a field to set or to clear")
+        for name, value in values.items():
+            self.store.set_correction(doc.id, name, value)
+        for name in clear:
+            self.store.clear_correction(doc.id, name)
+        self._ingestor.relink()  # titles, kinds and dates feed citations, copies and bounds
+        return self.get(doc.id)
+
+    def reconcile(self) -> Any:
+        """Infer each piece's fields from the whole archive (backlist.index.reconcile) and store
+        them with their basis; returns what changed (a ReconcileReport)."""
+        from backlist.index.reconcile import reconcile_store
+
+        return reconcile_store(self.store)
+
 
 def open_store(folder: Path, read_only: bool, database: str | None) -> Store:
     if database:
