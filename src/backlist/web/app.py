@@ -82,6 +82,9 @@ def create_app(library_path: str | os.PathLike[str] | None = None, database: str
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    from backlist.web import edit
+
+    app.include_router(edit.router)
     if mcp_app is not None:
         app.add_route("/mcp", _Asgi(mcp_app), include_in_schema=False)  # type: ignore[arg-type]
     _errors(app)

@@ -25,6 +25,7 @@ from backlist.web.views import (
     timeline_chart,
     web_url,
 )
+from backlist.when import when_text
 
 router = APIRouter(include_in_schema=False)
 Opt = Annotated[str | None, Query(max_length=200)]
@@ -88,7 +89,8 @@ def document_page(request: Request, doc_id: str) -> Response:
         "doc": doc, "url": web_url(doc.url), "segments": segments(doc, passages),
         "links": links, "entities": ents, "related": _related_to(lib, doc),
         "topics": lib.store.doc_topics().get(doc.id, []),
-        "metrics": sorted(doc.metrics.items())})
+        "metrics": sorted(doc.metrics.items()),
+        "when": when_text(doc), "kinds": DOC_KINDS})
 
 
 def _related_to(lib: Library, doc) -> list:
