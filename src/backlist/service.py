@@ -26,6 +26,7 @@ from backlist.model import Document, Passage
 from backlist.pipeline import Ingestor, IngestReport, Progress
 from backlist.store.base import DocFilter, DocLink, Store
 from backlist.store.sqlite import SQLiteStore
+from backlist.when import has_when, sort_day
 
 __all__ = ["IngestReport", "Library", "Results", "Timeline"]
 
@@ -198,7 +199,7 @@ class Library:
         if recent:
             hits = favour_recent(hits)
         if sort == "date":
-            hits = sorted(hits, key=lambda h: h.doc.date or "", reverse=True)
+            hits = sorted(hits, key=lambda h: sort_day(h.doc, newest_first=True) or "", reverse=True)
         hits = hits[:k]
         if recent or sort == "date":
             for h in hits:
@@ -491,8 +492,9 @@ def favour_recent(hits: builtins.list[Hit]) -> builtins.list[Hit]:
         return hits
     floor = RELEVANT_SHARE * max(h.score for h in hits)
     relevant = [h for h in hits if h.score >= floor]
-    dated = sorted((h for h in relevant if h.doc.date), key=lambda h: h.doc.date or "", reverse=True)
-    undated = [h for h in relevant if not h.doc.date]
+    dated = sorted((h for h in relevant if has_when(h.doc)),
+                   key=lambda h: sort_day(h.doc, newest_first=True) or "", reverse=True)
+    undated = [h for h in relevant if not has_when(h.doc)]
     return dated + undated + [h for h in hits if h.score < floor]
 
 

@@ -5,7 +5,7 @@ by them and decides whether a piece falls in a span. A bound is never shown as a
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import Any, Protocol
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 DAYS_SHOWN_AS_DAYS = 62  # bounds closer than this are worded with days, wider ones with months
@@ -77,3 +77,13 @@ def span_relation(doc: Dated, since: str | None, until: str | None) -> str:
     if lo and hi and lo_span <= lo and hi <= hi_span:
         return "in"
     return "maybe"
+
+
+def source_order(doc: Any) -> tuple[str, int, str]:
+    """Where a piece sits in its source (a feed's line or item number): the order to keep pieces
+    in when nothing is known of their dates, rather than relevance order."""
+    import re
+
+    m = re.search(r"(?:line|item)\s+(\d+)", getattr(doc, "position", "") or "")
+    return (getattr(doc, "source", "") or "", int(m.group(1)) if m else 0,
+            getattr(doc, "position", "") or "")
