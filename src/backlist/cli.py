@@ -254,7 +254,7 @@ def ls_cmd(kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = No
         table.add_column(col, overflow="fold" if col == "title" else "ellipsis",
                          no_wrap=col != "title")
     for d in docs:
-        table.add_row(d.id, d.date or "undated", d.kind, _t(d.title or "(untitled)"),
+        table.add_row(d.id, when_text(d), d.kind, _t(d.title or "(untitled)"),
                       str(d.words), d.duplicate_of or "")
     out.print(table)
     out.print(f"{len(docs)} document(s)")
@@ -271,7 +271,7 @@ def get(doc_id: Annotated[str, typer.Argument(help="A document id or a unique pr
     out.print(f"[bold]{_t(doc.title or '(untitled)')}[/]")
     if doc.subtitle:
         out.print(f"[italic]{_t(doc.subtitle)}[/]")
-    out.print(f"{doc.kind} · {doc.date or 'undated'} · {doc.words} words · {_t(doc.url or '')}")
+    out.print(f"{doc.kind} · {when_text(doc)} · {doc.words} words · {_t(doc.url or '')}")
     out.print(f"[dim]{_t(doc.source)} ({_t(doc.position)})[/]")
     if doc.duplicate_of:
         out.print(f"[yellow]copy of {doc.duplicate_of}[/]")
@@ -289,7 +289,7 @@ def _print_links(links: dict[str, list[Any]]) -> None:
         if links.get(key):
             out.print(f"\n[bold]{label}[/]")
             for lk, other in links[key]:
-                out.print(f"- {_t(other.title or '(untitled)')} · {other.date or 'undated'} · "
+                out.print(f"- {_t(other.title or '(untitled)')} · {when_text(other)} · "
                           f"{other.id} ({lk.how})", highlight=False)
 
 
@@ -359,7 +359,7 @@ def _print_hits(hits, query_terms: list[str]) -> None:
         return
     for n, h in enumerate(hits, start=1):
         d = h.doc
-        out.print(f"[bold]{n}. {_t(d.title or '(untitled)')}[/]  [dim]{d.date or 'undated'} · "
+        out.print(f"[bold]{n}. {_t(d.title or '(untitled)')}[/]  [dim]{when_text(d)} · "
                   f"{d.kind} · {d.id} · score {h.score:.3f}[/]", highlight=False)
         if d.url:
             out.print(f"   [blue]{_t(d.url)}[/]", highlight=False)
@@ -690,7 +690,7 @@ def top(
         _json([{**doc_summary(d), by: v} for d, v in rows])
         return
     for n, (d, v) in enumerate(rows, start=1):
-        out.print(f"{n}. {_t(d.title or '(untitled)')} · {d.date or 'undated'} · {_t(by)} {v:g}",
+        out.print(f"{n}. {_t(d.title or '(untitled)')} · {when_text(d)} · {_t(by)} {v:g}",
                   highlight=False)
 
 

@@ -12,10 +12,11 @@ from backlist.index.search import Hit
 from backlist.model import Document
 from backlist.safe import md_quote_text, md_text, safe_url
 from backlist.tokens import Budget
+from backlist.when import when_text
 
 
 def citation(doc: Document) -> str:
-    bits = [f"**{md_text(doc.title) or '(untitled)'}**", doc.date or "undated", doc.kind]
+    bits = [f"**{md_text(doc.title) or '(untitled)'}**", when_text(doc), doc.kind]
     url = safe_url(doc.url)
     if url:
         bits.append(f"<{url}>")
@@ -56,7 +57,7 @@ def document_markdown(doc: Document, text: str, max_tokens: int, note: str = "")
     budget.add(f"# {md_text(doc.title) or '(untitled)'}")
     if doc.subtitle:
         budget.add(f"_{md_text(doc.subtitle)}_")
-    meta = [doc.kind, doc.date or "undated", f"{doc.words} words", f"id `{doc.id}`"]
+    meta = [doc.kind, when_text(doc), f"{doc.words} words", f"id `{doc.id}`"]
     url = safe_url(doc.url)
     if url:
         meta.append(f"<{url}>")

@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backlist.auth import COOKIE, require_token
 from backlist.errors import BacklistError, NotFoundError
 from backlist.web.state import WebState
+from backlist.when import when_text
 
 HERE = Path(__file__).resolve().parent
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -48,6 +49,7 @@ log = logging.getLogger("backlist.web")
 # autoescape on for every template, whatever its file name: archive text is data
 templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True))
+templates.env.globals["when"] = when_text  # a date, else its bounds, else "undated"
 
 
 def create_app(library_path: str | os.PathLike[str] | None = None, database: str | None = None,

@@ -18,6 +18,7 @@ from backlist.query_args import parse_date
 from backlist.render import window
 from backlist.safe import md_link, md_quote_text, one_line, safe_url
 from backlist.store.base import DocFilter
+from backlist.when import when_text
 
 
 def web_url(url: str | None) -> str | None:
@@ -65,7 +66,7 @@ def citation(doc: Document, passage: Passage | None) -> str:
         lines.append(f"> {md_quote_text(window(passage.text, [], 600))}")
         lines.append("")
     where = md_link(doc.title or "(untitled)", web_url(doc.url))
-    when = doc.date or "undated"
+    when = when_text(doc)
     tail = f" — {web_url(doc.url)}" if web_url(doc.url) else f" (backlist id {doc.id})"
     lines.append(f"— {where}, {when}{tail}")
     return "\n".join(lines)
