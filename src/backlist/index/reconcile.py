@@ -573,6 +573,12 @@ def as_read(docs: Sequence[Document], reader: dict[str, dict[str, Any]],
         for name, value in corrections.get(d.id, {}).items():
             setattr(base, name, value)
             base.basis[name] = "corrected by the writer"
+        if "title" in corrections.get(d.id, {}):
+            base.metadata["title_basis"] = None  # the writer's title is never replaced
+            said = reader.get(d.id, {}).get("title")
+            if said and said != base.title:
+                base.aliases = [said]  # searching the reader's title still finds the piece
+                base.basis["aliases"] = "the title before the writer's correction"
         out.append(base)
     return out
 

@@ -49,7 +49,7 @@ log = logging.getLogger("backlist.web")
 # autoescape on for every template, whatever its file name: archive text is data
 templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True))
-templates.env.globals["when"] = when_text  # a date, else its bounds, else "undated"
+templates.env.globals["when_text"] = when_text  # a date, else its bounds, else "undated"
 
 
 def create_app(library_path: str | os.PathLike[str] | None = None, database: str | None = None,

@@ -25,7 +25,6 @@ from backlist.web.views import (
     timeline_chart,
     web_url,
 )
-from backlist.when import when_text
 
 router = APIRouter(include_in_schema=False)
 Opt = Annotated[str | None, Query(max_length=200)]
@@ -90,7 +89,7 @@ def document_page(request: Request, doc_id: str) -> Response:
         "links": links, "entities": ents, "related": _related_to(lib, doc),
         "topics": lib.store.doc_topics().get(doc.id, []),
         "metrics": sorted(doc.metrics.items()),
-        "when": when_text(doc), "kinds": DOC_KINDS})
+        "kinds": DOC_KINDS})
 
 
 def _related_to(lib: Library, doc) -> list:
