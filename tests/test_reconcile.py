@@ -278,3 +278,14 @@ def test_no_date_is_ever_set_by_inference(archive) -> None:
     assert not [f for f in date_bounds(docs, links) if f.field == "date"]
     # the documents themselves are untouched
     assert {(d.duplicate_of or d.id, d.date) for d in docs if d.date} == stated
+
+
+def test_link_citations_give_their_link_text() -> None:
+    url = SITE + "kelp-lines"
+    target = _piece("t", "Kelp lines", "URL slug", url=url)
+    writer = _linking("w", "https://elsewhere.example/x", "x")
+    links = [DocLink("w", "t", "link", f"{url} [link text: Kelp lines in the cold]")]
+    (title,) = [f for f in titles_from_references([target, writer], links) if f.field == "title"]
+    assert title.value == "Kelp lines in the cold" and title.basis == "link text in w"
+    bare = [DocLink("w", "t", "link", url)]  # a URL alone names no title
+    assert not titles_from_references([target, writer], bare)

@@ -41,6 +41,8 @@ ORDERING_CITATIONS = ("link", "quot")
 _STOP = {"a", "an", "the", "of", "on", "in", "and", "or", "for", "to", "with", "at", "by", "is",
          "are", "vs", "from", "as", "s"}
 _LINK_GAP = re.compile(r"[\s*_]{0,3}")
+# A link citation's evidence: "URL [link text: TEXT]" (index/citations.py), or the text alone.
+_LINK_TEXT = re.compile(r"\[link text: (.*?)\](?: \(slug on [^)]*\))?$", re.S)
 _SPELLED = re.compile(r"\w(?:[\w'’.\-]*\w)?")
 MIN_LINK_TITLE_WORDS = 2
 
@@ -258,9 +260,14 @@ def title_evidence(docs: Sequence[Document], links: Sequence[DocLink]) -> list[_
     for lk in links:
         if lk.source_id not in own or not lk.evidence:
             continue
-        if lk.how == "link" and not re.match(r"^[a-z][a-z0-9+.-]*://|^www\.", lk.evidence, re.I):
-            out.append(_TitleEvidence(lk.target_id, _clean_title(lk.evidence),
-                                      f"link text in {lk.source_id}", 2))
+        if lk.how == "link":
+            anchor = _LINK_TEXT.search(lk.evidence)
+            text = anchor.group(1) if anchor else None
+            if text is None and not re.match(r"^[a-z][a-z0-9+.-]*://|^www\.", lk.evidence, re.I):
+                text = lk.evidence  # a link citation whose evidence is the text itself
+            if text:
+                out.append(_TitleEvidence(lk.target_id, _clean_title(text),
+                                          f"link text in {lk.source_id}", 2))
         elif lk.how in ("title", "named"):
             label = "named in" if lk.how == "named" else "title as written in"
             out.append(_TitleEvidence(lk.target_id, _clean_title(lk.evidence),
