@@ -22,7 +22,7 @@ import calendar
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from backlist.index.citations import norm_words, parse_url
@@ -262,11 +262,11 @@ def title_evidence(docs: Sequence[Document], links: Sequence[DocLink]) -> list[_
             continue
         if lk.how == "link":
             anchor = _LINK_TEXT.search(lk.evidence)
-            text = anchor.group(1) if anchor else None
-            if text is None and not re.match(r"^[a-z][a-z0-9+.-]*://|^www\.", lk.evidence, re.I):
-                text = lk.evidence  # a link citation whose evidence is the text itself
-            if text:
-                out.append(_TitleEvidence(lk.target_id, _clean_title(text),
+            said: str | None = anchor.group(1) if anchor else None
+            if said is None and not re.match(r"^[a-z][a-z0-9+.-]*://|^www\.", lk.evidence, re.I):
+                said = lk.evidence  # a link citation whose evidence is the text itself
+            if said:
+                out.append(_TitleEvidence(lk.target_id, _clean_title(said),
                                           f"link text in {lk.source_id}", 2))
         elif lk.how in ("title", "named"):
             label = "named in" if lk.how == "named" else "title as written in"
@@ -558,7 +558,7 @@ _READER_BASIS = {"title": "title_basis", "date": "date_basis"}
 class ReconcileReport:
     documents: int = 0
     changed: int = 0
-    facts: Counter[str] | None = None  # field -> how many documents take an inferred value
+    facts: Counter[str] = field(default_factory=Counter)  # field -> documents with an inferred value
 
 
 def as_read(docs: Sequence[Document], reader: dict[str, dict[str, Any]],
@@ -622,7 +622,7 @@ def reconcile_store(store: Any) -> ReconcileReport:
     fixes = store.corrections()
     base = as_read(docs, reader, fixes)
     facts = infer(base, store.links())
-    report = ReconcileReport(documents=len(docs), facts=Counter())
+    report = ReconcileReport(documents=len(docs))
     current = {d.id: d for d in docs}
     for d in base:
         mine = facts.get(d.id, {})
