@@ -192,6 +192,22 @@ UPDATE bm25_corpus SET passages = s.n, terms = s.t
 """
 
 
+# What the library knows beyond the readers (store/core.py) and the writer's corrections (no
+# foreign key: re-ingest deletes and rewrites documents; a correction outlives that).
+_V3 = """
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS date_earliest text,
+  ADD COLUMN IF NOT EXISTS date_latest text, ADD COLUMN IF NOT EXISTS aliases jsonb,
+  ADD COLUMN IF NOT EXISTS basis jsonb, ADD COLUMN IF NOT EXISTS reading boolean NOT NULL DEFAULT false,
+  ADD COLUMN IF NOT EXISTS reader_fields jsonb;
+UPDATE documents SET reader_fields = jsonb_build_object('title', title, 'subtitle', subtitle,
+  'date', date, 'url', url, 'kind', kind, 'authors', coalesce(authors, '[]'::jsonb))
+  WHERE reader_fields IS NULL;
+CREATE TABLE IF NOT EXISTS corrections (
+  doc_id text NOT NULL, field text NOT NULL, value jsonb, at text NOT NULL,
+  PRIMARY KEY (doc_id, field));
+"""
+
+
 def _check_dim(dim: int) -> int:
     dim = int(dim)
     if not 1 <= dim <= 2000:  # pgvector's HNSW limit for the vector type
@@ -202,7 +218,7 @@ def _check_dim(dim: int) -> int:
 def migrations(dim: int = DEFAULT_DIM) -> list[tuple[int, str]]:
     """Ordered (version, sql) steps; a database at version N runs the steps after N."""
     v1 = _V1.format(dim=_check_dim(dim), cfg=TS_CONFIG, hnsw=HNSW_INDEX)
-    return [(1, v1), (2, _V2)]
+    return [(1, v1), (2, _V2), (3, _V3)]
 
 
 MIGRATIONS: list[tuple[int, str]] = migrations()
