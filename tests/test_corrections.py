@@ -200,3 +200,18 @@ def test_corrections_and_bounds_survive_migrate_and_reingest_on_postgres(built, 
         assert "slack water" in got.text
         assert (got.title, got.date) == ("Reading the harbor gauge", "2025-06-01")
         assert remote.get(e3.id).title == "Oyster Reefs 2.0: the Army Corps plan, revisited"
+
+
+def test_reading_is_not_my_post() -> None:
+    """"my post on …" resolves only among the writer's own pieces: not one marked as reading."""
+    from backlist.index.citations import find_references
+
+    def piece(reading: bool) -> Document:
+        return Document("reefs", "post", "posts", "whole file", "Reefs and seawalls compared.",
+                        title="Oyster Reefs Beat Seawalls", date="2024-03-10",
+                        url=SITE + "oyster-reefs-beat-seawalls", reading=reading)
+
+    text = "As I argued in my post on oyster reefs beating seawalls, the bay needs both."
+    own = find_references(text, [piece(False)], date="2025-01-01")
+    assert [(r.doc_id, r.how) for r in own] == [("reefs", "mention")]
+    assert find_references(text, [piece(True)], date="2025-01-01") == []

@@ -273,7 +273,7 @@ class Library:
             if key in tried or len(tried) >= MAX_CONTENT_MENTIONS:
                 continue
             tried.add(key)
-            flt = DocFilter(kinds=OWN_KINDS, since=m.since, until=m.until)
+            flt = DocFilter(kinds=OWN_KINDS, since=m.since, until=m.until, reading=False)
             doc_id = searcher.resolve_by_content(m.object[:MAX_QUERY_CHARS], flt, MENTION_COSINE,
                                                  MENTION_MARGIN, exclude=itself)
             if doc_id:

@@ -277,7 +277,7 @@ class CitationIndex:
         target = self.targets.setdefault(cid, _Target(cid, None, False))
         if d.date and (d.id == cid or target.date is None):
             target.date = d.date
-        target.own = target.own or d.kind != "article"
+        target.own = target.own or not d.is_reading
         for guest in _guests(d):
             words = norm_words(guest)
             target.guests.append(words)
@@ -998,7 +998,7 @@ def citation_graph(docs: Sequence[Document]) -> list[DocLink]:
     for d in docs:
         if d.duplicate_of or d.is_draft:
             continue
-        refs = references(index, d.text, d.id, d.date, mentions=d.kind != "article",
+        refs = references(index, d.text, d.id, d.date, mentions=not d.is_reading,
                           extra_urls=metadata_urls(d))
         for r in refs:
             target = index.targets[r.doc_id]
