@@ -215,3 +215,22 @@ def test_reading_is_not_my_post() -> None:
     own = find_references(text, [piece(False)], date="2025-01-01")
     assert [(r.doc_id, r.how) for r in own] == [("reefs", "mention")]
     assert find_references(text, [piece(True)], date="2025-01-01") == []
+
+
+def test_the_review_counts_bounded_pieces_inside_the_span_and_lists_the_rest(built) -> None:
+    from backlist.analysis.review import collect_review, render_review
+
+    lib, _ = built
+    e1, e3, e4 = (find(lib, f"line {n}", "tidewater-feed.txt") for n in (5, 7, 8))
+    gauge = find(lib, "line 12", "tidewater-directory-page.txt")
+    data = collect_review(lib, "2025-01-01", "2025-12-31")
+    counted = {d.id for d in data.pieces}
+    assert {e3.id, e4.id} <= counted  # both bounds inside 2025
+    assert {e1.id, gauge.id} <= {d.id for d in data.bounded}  # only overlapping: apart
+    assert not ({e1.id, gauge.id} & counted)
+    text = render_review(data)
+    assert "between 2025-01-06 and 2025-03-04" in text
+    assert "## Pieces that may fall in the year (not counted)" in text
+    assert "no later than 2025-12-30" in text
+    earlier = collect_review(lib, "2024-01-01", "2024-12-31")
+    assert e3.id not in {d.id for d in earlier.pieces + earlier.bounded}
