@@ -4,10 +4,13 @@ Then a whole Library (ingest, search, related, timeline, the CLI) on PostgreSQL 
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -158,27 +161,85 @@ def test_record_source_drops_stale_documents(store: Store) -> None:
     assert store.stats()["sources"] == 2 and store.integrity_check() == "ok"
 
 
-def test_filters(store: Store) -> None:
-    fill(store)
+# --- filters: one case table generated from DocFilter's fields, run on both stores ---------------
+def filter_corpus(store: Store) -> None:
+    bounded_corpus(store)
     store.set_copies({"copy": "models"}, {"models": "https://example.com/models"})
-    all_ids = {"garden", "models", "undated", "copy"}
-    assert store.filtered_ids(DocFilter()) == all_ids
-    assert store.filtered_ids(DocFilter(include_drafts=True)) == all_ids | {"draft"}
-    assert store.filtered_ids(DocFilter(kinds=["podcast"])) == {"models"}
-    assert store.filtered_ids(DocFilter(since="2022-01-01")) == {"models", "copy"}
-    assert store.filtered_ids(DocFilter(until="2021-12-31")) == {"garden"}
-    assert store.filtered_ids(DocFilter(since="2021-01-01", until="2023-02-10")) == {"garden", "models"}
-    assert store.filtered_ids(DocFilter(include_duplicates=False)) == all_ids - {"copy"}
-    assert store.filtered_ids(DocFilter(speaker="lambert")) == {"models"}
-    assert store.filtered_ids(DocFilter(speaker="NATHAN L")) == {"models"}
-    assert store.filtered_ids(DocFilter(speaker="nobody")) == set()
-    assert store.filtered_ids(DocFilter(entity="gpt-4")) == {"models"}
-    assert store.filtered_ids(DocFilter(entity="openai")) == {"models"}  # entity or its parent
-    assert store.filtered_ids(DocFilter(entity="anthropic")) == {"garden"}
-    assert store.filtered_ids(DocFilter(ids=["garden", "draft", "zzz"])) == {"garden"}
-    assert store.filtered_ids(DocFilter(ids=[])) == set()
-    docs = store.list_documents(DocFilter(kinds=["post", "podcast"], since="2020-01-01"))
-    assert ids(docs) == ["garden", "models", "copy"]
+    store.set_doc_topics("garden", [("Gardening", 0.9)])
+    store.set_doc_topics("models", [("ai", 0.8)])
+    store.set_effective("u9", {"reading": True}, {"reading": "marked"})
+
+
+DEFAULT = {"garden", "models", "undated", "copy", "before", "between", "u9", "u10", "u100", "saved"}
+# For every DocFilter field: values and the documents of filter_corpus they must give. Each answer
+# differs from DEFAULT (DocFilter()'s), so a store that ignores the field fails.
+FILTER_CASES: dict[str, list[tuple[Any, set[str]]]] = {
+    "kinds": [(["podcast"], {"models"}), (["article", "podcast"], {"saved", "models"})],
+    "since": [("2022-01-01", {"models", "copy", "saved", "between"}),
+              ("2022-04-01", {"models", "copy", "saved"})],  # between may be earlier: left out
+    "until": [("2021-12-31", {"garden", "before"}), ("2020-01-01", set())],
+    "include_drafts": [(True, DEFAULT | {"draft"})],
+    "include_duplicates": [(False, DEFAULT - {"copy"})],
+    "speaker": [("lambert", {"models"}), ("NATHAN L", {"models"}), ("nobody", set())],
+    "entity": [("gpt-4", {"models"}), ("openai", {"models"}), ("anthropic", {"garden"})],  # or parent
+    "ids": [(["garden", "draft", "zzz"], {"garden"}), ([], set())],
+    "topic": [("gardening", {"garden"}), ("AI", {"models"}), ("garden", set())],
+    "author": [("ben writer", {"models"}), ("ANN AUTHOR", {"garden"}),
+               ("Ben", set()), ("Author", set())],  # the whole name of one author, any case
+    "reading": [(True, {"saved", "u9"}), (False, DEFAULT - {"saved", "u9"})],
+}
+
+
+def test_every_docfilter_field_has_a_case_with_an_effect() -> None:
+    """A field added to DocFilter fails here until it has cases (and so runs on both stores)."""
+    assert set(FILTER_CASES) == {f.name for f in dataclasses.fields(DocFilter)}
+    for name, cases in FILTER_CASES.items():
+        assert cases and all(expected != DEFAULT for _, expected in cases), name
+
+
+def test_every_filter_on_every_store(store: Store) -> None:
+    filter_corpus(store)
+    assert store.filtered_ids(DocFilter()) == DEFAULT
+    wrong = []
+    for name, cases in FILTER_CASES.items():
+        for value, expected in cases:
+            flt = DocFilter(**{name: value})
+            got = store.filtered_ids(flt)
+            listed = {d.id for d in store.list_documents(flt)}
+            if got != expected or listed != expected:
+                wrong.append(f"{name}={value!r}: {sorted(got)} / listed {sorted(listed)}, "
+                             f"want {sorted(expected)}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_filter_combinations_agree_across_stores(tmp_path: Path, pg_server: PgServer) -> None:
+    """Every pair of cases of two fields, on SQLite and PostgreSQL: the same documents, in the
+    same order, for every order."""
+    stores = [SQLiteStore(tmp_path / "a.db"), PostgresStore(pg_server.create_database())]
+    for s in stores:
+        filter_corpus(s)
+    singles = [(name, value) for name, cases in FILTER_CASES.items() for value, _ in cases]
+    checked = 0
+    for (a, va), (b, vb) in itertools.combinations(singles, 2):
+        if a == b:
+            continue
+        flt = DocFilter(**{a: va, b: vb})
+        for order in ("date", "date_desc", "source"):
+            answers = [[d.id for d in s.list_documents(flt, order)] for s in stores]
+            assert answers[0] == answers[1], (a, va, b, vb, order)
+        checked += 1
+    assert checked > 200
+    for s in stores:
+        s.close()
+
+
+def test_a_filter_field_no_store_handles_is_an_error(store: Store) -> None:
+    @dataclass
+    class WithMood(DocFilter):
+        mood: str | None = None
+
+    with pytest.raises(ValueError, match="DocFilter field 'mood' is not handled by the store"):
+        store.filtered_ids(WithMood(mood="glad"))
 
 
 def test_list_orders_and_undated_last(store: Store) -> None:
@@ -531,20 +592,12 @@ def test_stats_equal_across_backends(tmp_path: Path, pg_server: PgServer) -> Non
 
 
 # --- PostgreSQL only: what SQLite has no counterpart for yet ----------------------------------
-@dataclass
-class AuthorFilter(DocFilter):
-    author: str | None = None
-
-
-def test_postgres_author_filter_and_read_only(pg_server: PgServer) -> None:
+def test_postgres_read_only_and_hnsw(pg_server: PgServer) -> None:
     dsn = pg_server.create_database()
     with pytest.raises(BacklistError, match="no library"):
         PostgresStore(dsn, read_only=True)
     s = PostgresStore(dsn)
     fill(s)
-    assert s.filtered_ids(AuthorFilter(author="ben writer")) == {"models"}
-    assert s.filtered_ids(AuthorFilter(author="Ann Author", kinds=["post"])) == {"garden"}
-    assert s.filtered_ids(AuthorFilter(author="Nobody")) == set()
     s.ensure_vectors(DIM, "m1")
     s.save_embeddings([(pid, vec(1, i)) for i, (pid, _, _) in enumerate(s.unembedded(100))])
     exact, hnsw = s.vector_search(vec(1, 3), 4, exact=True), s.vector_search(vec(1, 3), 4, exact=False)

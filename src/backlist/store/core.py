@@ -321,6 +321,16 @@ class SqlStore(Store):
         """Backend-only documents columns and their values for a write."""
         return {}
 
+    def _rows_for(self, sql: str, column: str, values: Sequence[Any] | None,
+                  tail: str = "") -> list[dict[str, Any]]:
+        """Rows of sql whose column is one of values (every row when values is None)."""
+        if values is None:
+            return self._query(sql + tail)
+        if not values:
+            return []
+        where, args = self.dialect.in_list(column, values)
+        return self._query(f"{sql} WHERE {where}{tail}", args)
+
     # --- documents -------------------------------------------------------------------------
     @store_call(retry=False)
     def write_document(self, doc: Document, passages: Sequence[Passage],
@@ -387,22 +397,14 @@ class SqlStore(Store):
         rows = self._query(f"SELECT {cols} FROM documents d{where}", args)
         ids = None if len(rows) > BIG_ID_LIST else [r["id"] for r in rows]
         metrics = self._metrics_of(ids)
-        corrected: dict[str, list[str]] = {}
-        for doc_id, fields in self._corrections_of(ids).items():
-            corrected[doc_id] = list(fields)
-        return [document_from_row(r, self.dialect, metrics.get(r["id"], {}), corrected.get(r["id"], ()))
+        corrected = self._corrections_of(ids)
+        return [document_from_row(r, self.dialect, metrics.get(r["id"], {}), list(corrected.get(r["id"], {})))
                 for r in rows]
 
     def _metrics_of(self, ids: Sequence[str] | None) -> dict[str, dict[str, float]]:
         """Metrics of many documents in one query (all of them when ids is None)."""
         out: dict[str, dict[str, float]] = {}
-        if ids is not None and not ids:
-            return out
-        sql, args = "SELECT doc_id, name, value FROM metrics", list[Any]()
-        if ids is not None:
-            where, args = self.dialect.in_list("doc_id", ids)
-            sql += " WHERE " + where
-        for r in self._query(sql, args):
+        for r in self._rows_for("SELECT doc_id, name, value FROM metrics", "doc_id", ids):
             out.setdefault(r["doc_id"], {})[r["name"]] = r["value"]
         return out
 
@@ -422,20 +424,15 @@ class SqlStore(Store):
     def reader_fields(self, ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
         """{doc id: the fields (READER_FIELDS) as its reader wrote them} (all documents when
         ids is None)."""
-        sql, args = "SELECT id, reader_fields FROM documents", list[Any]()
-        if ids is not None:
-            if not ids:
-                return {}
-            where, args = self.dialect.in_list("id", list(ids))
-            sql += " WHERE " + where
         return {r["id"]: dict(self.dialect.load_json(r["reader_fields"], {}))
-                for r in self._query(sql, args)}
+                for r in self._rows_for("SELECT id, reader_fields FROM documents", "id", ids)}
 
     @store_call(retry=False)
     def set_effective(self, doc_id: str, values: Mapping[str, Any], basis: Mapping[str, str]) -> None:
         """Set what the library knows of a document beyond its reader (fields of EFFECTIVE),
         with where each value came from. A corrected field is left as the writer set it. The
-        content hash stays the reader's, so re-ingesting unchanged input still does nothing."""
+        content hash stays the reader's, so re-ingesting unchanged input still does nothing;
+        a changed input is written afresh (write_document), so inference runs again after it."""
         unknown = sorted(set(values) - set(EFFECTIVE))
         if unknown:
             raise ValueError(f"set_effective: {', '.join(unknown)} cannot be set "
@@ -506,14 +503,9 @@ class SqlStore(Store):
         return self._corrections_of(None if doc_id is None else [doc_id])
 
     def _corrections_of(self, ids: Sequence[str] | None) -> dict[str, dict[str, Any]]:
-        sql, args = "SELECT doc_id, field, value FROM corrections", list[Any]()
-        if ids is not None:
-            if not ids:
-                return {}
-            where, args = self.dialect.in_list("doc_id", ids)
-            sql += " WHERE " + where
         out: dict[str, dict[str, Any]] = {}
-        for r in self._query(sql + " ORDER BY doc_id, field", args):
+        for r in self._rows_for("SELECT doc_id, field, value FROM corrections", "doc_id", ids,
+                                " ORDER BY doc_id, field"):
             out.setdefault(r["doc_id"], {})[r["field"]] = self.dialect.load_json(r["value"], None)
         return out
 
@@ -634,21 +626,13 @@ class SqlStore(Store):
 
     @store_call(retry=True)
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
-        ids = list(ids)
-        if not ids:
-            return {}
-        where, args = self.dialect.in_list("id", ids)
-        return {r["id"]: self._passage(r) for r in self._query(
-            f"SELECT id, {self._PASSAGE} FROM passages WHERE {where}", args)}
+        return {r["id"]: self._passage(r) for r in self._rows_for(
+            f"SELECT id, {self._PASSAGE} FROM passages", "id", list(ids))}
 
     @store_call(retry=True)
     def passage_counts(self, doc_ids: Iterable[str]) -> dict[str, int]:
-        ids = list(doc_ids)
-        if not ids:
-            return {}
-        where, args = self.dialect.in_list("doc_id", ids)
-        return {r["doc_id"]: r["n"] for r in self._query(
-            f"SELECT doc_id, COUNT(*) AS n FROM passages WHERE {where} GROUP BY doc_id", args)}
+        return {r["doc_id"]: r["n"] for r in self._rows_for(
+            "SELECT doc_id, COUNT(*) AS n FROM passages", "doc_id", list(doc_ids), " GROUP BY doc_id")}
 
     @store_call(retry=True)
     def doc_passages(self, doc_id: str) -> list[Passage]:

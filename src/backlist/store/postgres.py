@@ -1,7 +1,9 @@
 """A Store on a PostgreSQL server: tsvector + BM25 statistics for keywords, pgvector for vectors.
 
 Several processes (ingests, MCP and web servers, one per writer) share one library database.
-Same semantics as SQLiteStore; the schema is in postgres_schema.py. Design notes:
+What both stores share (filters, documents, corrections, stats...) is store/core.py; this
+module keeps connections, the keyword index and vectors; the schema is in postgres_schema.py.
+Design notes:
 - A psycopg_pool pool of at most POOL_SIZE connections in autocommit mode, opened on first use:
   each store call borrows one for its length (servers answer from worker threads, which come and
   go), and each write is one explicit transaction.

@@ -85,6 +85,15 @@ CREATE TABLE IF NOT EXISTS doc_links (
 CREATE INDEX IF NOT EXISTS doc_links_target ON doc_links(target_id);
 """
 
+# Per-field term frequencies of the passages in {rows} (a trigger's transition table, or
+# passages): title hits are weight A; a lexeme without positions counts once in the text.
+_TERMS_OF = """INSERT INTO bm25_terms(lexeme, passage_id, tf_title, tf_text)
+    SELECT u.lexeme, n.id,
+           (SELECT count(*) FROM unnest(u.weights) w WHERE w = 'A'),
+           greatest((SELECT count(*) FROM unnest(u.weights) w WHERE w <> 'A'),
+                    CASE WHEN cardinality(u.weights) = 0 THEN 1 ELSE 0 END)
+    FROM {rows} n, unnest(n.tsv) u"""
+
 # BM25 statistics. Triggers are per statement (transition tables), so a bulk insert costs one
 # update of the corpus row, not one per passage. Frequencies are split by field so the query
 # can weight the title as FTS5 does (store.base.TITLE_WEIGHT).
@@ -113,12 +122,7 @@ $$ SELECT replace(m[1], '''''', ''''), coalesce(m[2] LIKE '%*%', false),
 
 CREATE OR REPLACE FUNCTION bm25_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO bm25_terms(lexeme, passage_id, tf_title, tf_text)
-    SELECT u.lexeme, n.id,
-           (SELECT count(*) FROM unnest(u.weights) w WHERE w = 'A'),
-           greatest((SELECT count(*) FROM unnest(u.weights) w WHERE w <> 'A'),
-                    CASE WHEN cardinality(u.weights) = 0 THEN 1 ELSE 0 END)
-    FROM new_rows n, unnest(n.tsv) u;
+  @TERMS_OF_NEW_ROWS@;
   INSERT INTO bm25_passages(passage_id, n_terms) SELECT id, bm25_token_count(tsv) FROM new_rows;
   UPDATE bm25_corpus SET passages = passages + s.n, terms = terms + s.t
     FROM (SELECT count(*) AS n, coalesce(sum(bm25_token_count(tsv)), 0) AS t FROM new_rows) s;
@@ -144,12 +148,7 @@ BEGIN
   END IF;
   DELETE FROM bm25_terms t USING old_rows o WHERE t.passage_id = o.id;
   DELETE FROM bm25_passages l USING old_rows o WHERE l.passage_id = o.id;
-  INSERT INTO bm25_terms(lexeme, passage_id, tf_title, tf_text)
-    SELECT u.lexeme, n.id,
-           (SELECT count(*) FROM unnest(u.weights) w WHERE w = 'A'),
-           greatest((SELECT count(*) FROM unnest(u.weights) w WHERE w <> 'A'),
-                    CASE WHEN cardinality(u.weights) = 0 THEN 1 ELSE 0 END)
-    FROM new_rows n, unnest(n.tsv) u;
+  @TERMS_OF_NEW_ROWS@;
   INSERT INTO bm25_passages(passage_id, n_terms) SELECT id, bm25_token_count(tsv) FROM new_rows;
   UPDATE bm25_corpus SET terms = terms + s.t
     FROM (SELECT (SELECT coalesce(sum(bm25_token_count(tsv)), 0) FROM new_rows)
@@ -179,17 +178,13 @@ CREATE TRIGGER bm25_truncate AFTER TRUNCATE ON passages
   FOR EACH STATEMENT EXECUTE FUNCTION bm25_on_truncate();
 
 -- Statistics for passages that existed before this step.
-INSERT INTO bm25_terms(lexeme, passage_id, tf_title, tf_text)
-  SELECT u.lexeme, p.id,
-         (SELECT count(*) FROM unnest(u.weights) w WHERE w = 'A'),
-         greatest((SELECT count(*) FROM unnest(u.weights) w WHERE w <> 'A'),
-                  CASE WHEN cardinality(u.weights) = 0 THEN 1 ELSE 0 END)
-  FROM passages p, unnest(p.tsv) u ON CONFLICT DO NOTHING;
+@TERMS_OF_PASSAGES@ ON CONFLICT DO NOTHING;
 INSERT INTO bm25_passages(passage_id, n_terms) SELECT id, bm25_token_count(tsv) FROM passages
   ON CONFLICT DO NOTHING;
 UPDATE bm25_corpus SET passages = s.n, terms = s.t
   FROM (SELECT count(*) AS n, coalesce(sum(n_terms), 0) AS t FROM bm25_passages) s;
-"""
+""".replace("@TERMS_OF_NEW_ROWS@", _TERMS_OF.format(rows="new_rows")).replace(
+    "@TERMS_OF_PASSAGES@", _TERMS_OF.format(rows="passages"))
 
 
 # What the library knows beyond the readers (store/core.py) and the writer's corrections (no

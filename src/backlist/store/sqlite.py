@@ -1,4 +1,7 @@
-"""The default Store: one SQLite file in WAL mode, FTS5 for keywords, sqlite-vec for vectors."""
+"""The default Store: one SQLite file in WAL mode, FTS5 for keywords, sqlite-vec for vectors.
+
+What both stores share (filters, documents, corrections, stats...) is store/core.py; this
+module keeps connections, the schema, the keyword index and vectors."""
 
 from __future__ import annotations
 
