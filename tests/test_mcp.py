@@ -54,7 +54,8 @@ async def exercise(client: Client, doc_id: str, expect_title: str, query: str) -
     res = await client.call_tool("search", {"query": query, "k": 3})
     out = text_of(res)
     assert not is_error(res) and expect_title in out and f"id `{doc_id}`" in out
-    assert re.search(r"\d{4}-\d{2}-\d{2}|undated", out)
+    # a date, or the bounds known for it ("between Feb 2025 and Feb 2026"), or "undated"
+    assert re.search(r"\d{4}-\d{2}-\d{2}|undated|between \w+ \d{4}|no (?:earlier|later) than", out)
     # budgets are honoured, and the hard cap holds even when asked for more
     small = text_of(await client.call_tool("search", {"query": query, "k": 10, "max_tokens": 150}))
     assert count_tokens(small) <= 150

@@ -24,6 +24,7 @@ from backlist.errors import BacklistError
 from backlist.render import json_text, metric_text, plural
 from backlist.safe import one_line, terminal_text
 from backlist.store.base import DocFilter
+from backlist.when import when_text
 
 T = TypeVar("T")
 
@@ -317,7 +318,7 @@ def ls_cmd(kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = No
         table.add_column(col, overflow="fold" if col == "title" else "ellipsis",
                          no_wrap=col != "title")
     for d in docs:
-        table.add_row(d.id, d.date or "undated", d.kind, _t(d.title or "(untitled)"),
+        table.add_row(d.id, when_text(d), d.kind, _t(d.title or "(untitled)"),
                       str(d.words), d.duplicate_of or "")
     out.print(table)
     out.print(plural(len(docs), "document"))
@@ -334,7 +335,7 @@ def get(doc_id: Annotated[str, typer.Argument(help="A document id or a unique pr
     out.print(f"[bold]{_t(doc.title or '(untitled)')}[/]")
     if doc.subtitle:
         out.print(f"[italic]{_t(doc.subtitle)}[/]")
-    out.print(f"{doc.kind} · {doc.date or 'undated'} · {doc.words} words · {_t(doc.url or '')}")
+    out.print(f"{doc.kind} · {when_text(doc)} · {doc.words} words · {_t(doc.url or '')}")
     out.print(f"[dim]{_t(doc.source)} ({_t(doc.position)})[/]")
     if doc.duplicate_of:
         out.print(f"[yellow]copy of {doc.duplicate_of}[/]")
@@ -352,7 +353,7 @@ def _print_links(links: dict[str, list[Any]]) -> None:
         if links.get(key):
             out.print(f"\n[bold]{label}[/]")
             for lk, other in links[key]:
-                out.print(f"- {_t(other.title or '(untitled)')} · {other.date or 'undated'} · "
+                out.print(f"- {_t(other.title or '(untitled)')} · {when_text(other)} · "
                           f"{other.id} ({lk.how})", highlight=False)
 
 
@@ -433,7 +434,7 @@ def _print_hits(hits, query_terms: list[str]) -> None:
         return
     for n, h in enumerate(hits, start=1):
         d = h.doc
-        out.print(f"[bold]{n}. {_t(d.title or '(untitled)')}[/]  [dim]{d.date or 'undated'} · "
+        out.print(f"[bold]{n}. {_t(d.title or '(untitled)')}[/]  [dim]{when_text(d)} · "
                   f"{d.kind} · {d.id} · score {h.score:.3f}[/]", highlight=False)
         if d.url:
             out.print(f"   [blue]{_t(d.url)}[/]", highlight=False)
@@ -816,7 +817,7 @@ def top(
         _json([{**doc_summary(d), metric: v} for d, v in rows])
         return
     for n, (d, v) in enumerate(rows, start=1):
-        out.print(f"{n}. {_t(d.title or '(untitled)')} · {d.date or 'undated'} · {_t(metric)} "
+        out.print(f"{n}. {_t(d.title or '(untitled)')} · {when_text(d)} · {_t(metric)} "
                   f"{metric_text(metric, v)}", highlight=False)
 
 
@@ -960,6 +961,38 @@ def _misplaced_global(argv: list[str]) -> str | None:
         if name in GLOBAL_OPTIONS:
             return (f"{name} goes before the command: backlist {name} VALUE {argv[command]} …")
     return None
+
+
+@app.command()
+def edit(
+    doc_id: Annotated[str, typer.Argument(help="A document id or a unique prefix.")],
+    title: Annotated[str | None, typer.Option(help="The piece's real title.")] = None,
+    subtitle: Annotated[str | None, typer.Option(help="Its subtitle.")] = None,
+    date: Annotated[str | None, typer.Option(help="The day it appeared: YYYY-MM-DD.")] = None,
+    url: Annotated[str | None, typer.Option(help="Its address (http or https).")] = None,
+    kind: Annotated[str | None, typer.Option(help=f"One of {', '.join(DOC_KINDS)}.")] = None,
+    author: Annotated[list[str] | None, typer.Option(help="An author (repeatable).")] = None,
+    reading: Annotated[bool | None, typer.Option(
+        "--reading/--not-reading",
+        help="A saved article you read (not your work: left out of your own counts, the review "
+             "and \"my post\"), or your own work after all.")] = None,
+    clear: Annotated[list[str] | None, typer.Option(
+        help="Drop your correction of this field (repeatable): the reader's value comes back.")] = None,
+    as_json: JSON_OPT = False,
+) -> None:
+    """Correct a piece: kept in the library and applied over every re-ingest and migrate."""
+    values: dict[str, Any] = {name: value for name, value in (
+        ("title", title), ("subtitle", subtitle), ("date", date), ("url", url), ("kind", kind),
+        ("authors", author or None), ("reading", reading)) if value is not None}
+    doc = _run(lambda lib: lib.edit(doc_id, values, clear or []), read_only=False)
+    if as_json:
+        _json(doc_full(doc))
+        return
+    what = ", ".join([f"set {n}" for n in values] + [f"cleared {n}" for n in clear or []])
+    out.print(f"{doc.id}: {what}. Corrected fields: {', '.join(doc.corrected) or 'none'}.")
+    out.print(f"[bold]{_t(doc.title or '(untitled)')}[/] · {doc.kind} · "
+              f"{_t(when_text(doc))}{' · reading' if doc.is_reading else ''} · {_t(doc.url or '')}",
+              highlight=False)
 
 
 def run() -> None:

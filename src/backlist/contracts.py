@@ -7,6 +7,7 @@ from typing import Any, Literal, get_args
 
 from backlist.index.search import MODES, Hit
 from backlist.model import Document, Passage
+from backlist.when import when_text
 
 DocKind = Literal["post", "episode", "article", "transcript", "note"]
 DOC_KINDS: tuple[str, ...] = get_args(DocKind)
@@ -45,7 +46,13 @@ def doc_full(doc: Document, links: dict[str, list[Any]] | None = None) -> dict[s
            "source": doc.source, "position": doc.position,
            "duplicate_of": doc.duplicate_of,
            "speakers": doc.speakers, "audience": doc.audience, "is_draft": doc.is_draft,
-           "content_hash": doc.content_hash, "metrics": doc.metrics, "metadata": doc.metadata}
+           "content_hash": doc.content_hash, "metrics": doc.metrics, "metadata": doc.metadata,
+           # what the archive and the writer add: bounds (never a date), other titles, where
+           # each field came from, which fields the writer corrected, reading or own work
+           "date_earliest": doc.date_earliest, "date_latest": doc.date_latest,
+           "when": when_text(doc), "aliases": doc.aliases,
+           "basis": {k: v for k, v in doc.basis.items() if v}, "corrected": doc.corrected,
+           "reading": doc.is_reading}
     if links is not None:
         out["cites"] = [link_json(lk, d) for lk, d in links.get("cites", [])]
         out["cited_by"] = [link_json(lk, d) for lk, d in links.get("cited_by", [])]

@@ -33,6 +33,7 @@ from backlist.safe import md_text, safe_url
 from backlist.service import MAX_DRAFT_CHARS, MAX_ID_CHARS, MAX_K, MAX_QUERY_CHARS, Library
 from backlist.store.base import DocFilter
 from backlist.tokens import Budget
+from backlist.when import when_text
 
 DEFAULT_TOKENS = 2000
 HARD_CAP = 8000
@@ -160,7 +161,7 @@ def list_documents(open_lib: Opener, kind: Kind = None, since: DateArg = None,
     budget.add(plural(len(docs), "document"))
     for d in docs[:limit]:
         metrics = ", ".join(f"{md_text(k)}={metric_text(k, v)}" for k, v in sorted(d.metrics.items()))
-        line = (f"- {d.date or 'undated'} · {d.kind} · **{md_text(d.title) or '(untitled)'}** · "
+        line = (f"- {when_text(d)} · {d.kind} · **{md_text(d.title) or '(untitled)'}** · "
                 f"{safe_url(d.url) or 'no URL'} · id `{d.id}` · {d.words} words")
         if not budget.add(line + (f" · {metrics}" if metrics else "")):
             break

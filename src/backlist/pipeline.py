@@ -248,15 +248,18 @@ class Ingestor:
             d.duplicate_of = duplicate_of.get(d.id)
             d.url = d.url or urls.get(d.id)
         self.store.set_links(citation_graph(docs, paragraph_finder(self.store.doc_passages)))
-        self.link_named()
+        self.link_named()  # named titles, then reconciliation over the whole graph
         self.store.set_meta("links_dirty", "0")
 
     def link_named(self) -> None:
-        """Add "In my post <Title>" links resolved by content (index/named.py): they need
+        """Add "In my post <Title>" links resolved by content (index/named.py), then reconcile
+        each piece's fields over the whole graph (index/reconcile.py). Named links need
         embeddings, so this runs again after embedding."""
         from backlist.index.named import add_named_links
+        from backlist.index.reconcile import reconcile_store
 
         add_named_links(self.store, self._embedder)
+        reconcile_store(self.store)  # fields from copies and references, date bounds (with bases)
         self.store.set_meta("links_version", str(int(self.store.get_meta("links_version") or 0) + 1))
 
     def embed_pending(self, progress: Progress | None = None, batch: int = EMBED_BATCH) -> int:

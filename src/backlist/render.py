@@ -15,6 +15,7 @@ from backlist.index.search import Hit
 from backlist.model import Document, Passage
 from backlist.safe import md_link, md_quote_text, md_text, safe_url
 from backlist.tokens import Budget
+from backlist.when import when_text
 
 # What JSON output writes as \uXXXX even though JSON allows it raw: DEL and C1 controls,
 # bidirectional overrides, isolates and marks, line/paragraph separators, lone surrogates
@@ -32,8 +33,8 @@ def json_text(data: Any, indent: int | None = 2) -> str:
 
 
 def citation(doc: Document) -> str:
-    """A result's citation for agents: **title** · date · kind · <url> · id `…`."""
-    bits = [f"**{md_text(doc.title) or '(untitled)'}**", doc.date or "undated", doc.kind]
+    """A result's citation for agents: **title** · date (or its bounds) · kind · <url> · id `…`."""
+    bits = [f"**{md_text(doc.title) or '(untitled)'}**", when_text(doc), doc.kind]
     url = safe_url(doc.url)
     if url:
         bits.append(f"<{url}>")
@@ -50,7 +51,7 @@ def paste_citation(doc: Document, passage: Passage | None = None) -> str:
     if passage is not None:
         lines += [f"> {md_quote_text(window(passage.text, [], 600))}", ""]
     tail = f" — {web}" if web else f" (backlist id {doc.id})"
-    lines.append(f"— {md_link(doc.title or '(untitled)', web)}, {doc.date or 'undated'}{tail}")
+    lines.append(f"— {md_link(doc.title or '(untitled)', web)}, {when_text(doc)}{tail}")
     return "\n".join(lines)
 
 
@@ -115,7 +116,7 @@ def document_markdown(doc: Document, text: str, max_tokens: int, note: str = "")
     budget.add(f"# {md_text(doc.title) or '(untitled)'}")
     if doc.subtitle:
         budget.add(f"_{md_text(doc.subtitle)}_")
-    meta = [doc.kind, doc.date or "undated", f"{doc.words} words", f"id `{doc.id}`"]
+    meta = [doc.kind, when_text(doc), f"{doc.words} words", f"id `{doc.id}`"]
     url = safe_url(doc.url)
     if url:
         meta.append(f"<{url}>")

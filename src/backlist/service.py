@@ -29,6 +29,7 @@ from backlist.pipeline import Ingestor, IngestReport, Progress
 from backlist.query_args import parse_date
 from backlist.store.base import DocFilter, DocLink, Store
 from backlist.store.sqlite import SQLiteStore
+from backlist.when import has_when, sort_day
 
 __all__ = ["IngestReport", "Library", "Results", "Timeline"]
 
@@ -41,7 +42,6 @@ MAX_K = 100
 # twelve hand-written objects of tests/test_mentions.py (seven pieces, one named by its title,
 # one too vague to resolve, three subjects the archive lacks, one too broad), not on
 # eval/sample-archive-drafts.jsonl.
-OWN_KINDS = tuple(k for k in DOC_KINDS if k != "article")
 MENTION_COSINE = 0.5
 MENTION_MARGIN = 0.15
 MAX_CONTENT_MENTIONS = 20
@@ -240,7 +240,7 @@ class Library:
         if recent:
             hits = favour_recent(hits)
         if sort == "date":
-            hits = sorted(hits, key=lambda h: h.doc.date or "", reverse=True)
+            hits = sorted(hits, key=lambda h: sort_day(h.doc, newest_first=True) or "", reverse=True)
         hits = hits[:k]
         if recent or sort == "date":
             for h in hits:
@@ -322,7 +322,7 @@ class Library:
             if any(r.start < n.end and n.start < r.end for r in found):
                 continue
             doc_id = searcher.resolve_by_content(n.context[:MAX_QUERY_CHARS],
-                                                 DocFilter(kinds=OWN_KINDS), MENTION_COSINE,
+                                                 DocFilter(reading=False), MENTION_COSINE,
                                                  MENTION_MARGIN, exclude=itself)
             if doc_id:
                 out.append(Reference(doc_id, "named", n.title, n.start, n.end))
@@ -350,7 +350,7 @@ class Library:
             if key in tried or len(tried) >= MAX_CONTENT_MENTIONS:
                 continue
             tried.add(key)
-            flt = DocFilter(kinds=OWN_KINDS, since=m.since, until=m.until)
+            flt = DocFilter(since=m.since, until=m.until, reading=False)
             doc_id = searcher.resolve_by_content(m.object[:MAX_QUERY_CHARS], flt, MENTION_COSINE,
                                                  MENTION_MARGIN, exclude=itself)
             if doc_id:
@@ -504,6 +504,38 @@ class Library:
         """Every metric some (non-duplicate) document has, sorted."""
         return builtins.list(self._metric_counts())
 
+    # --- the writer's corrections, and what the archive says about each piece --------------------
+    def edit(self, doc_id: str, set: dict[str, Any] | None = None,
+             clear: Sequence[str] = ()) -> Document:
+        """Correct fields of a piece (backlist.corrections.EDITABLE): kept in the library apart
+        from the readers' values, applied over every re-ingest and `migrate`; `clear` drops a
+        correction so the reader's (or the archive's) value comes back. Returns the piece."""
+        from backlist.corrections import EDITABLE, check_correction
+
+        doc = self.get(doc_id)
+        values = {name: check_correction(name, value) for name, value in (set or {}).items()}
+        for name in clear:
+            if name not in EDITABLE:
+                raise UsageError(f"{name!r} cannot be cleared; choose from {', '.join(EDITABLE)}")
+        both = sorted(builtins.set(values) & builtins.set(clear))
+        if both:
+            raise UsageError(f"{both[0]}: set and cleared at once")
+        if not values and not clear:
+            raise UsageError("nothing to change: give a field to set or to clear")
+        for name, value in values.items():
+            self.store.set_correction(doc.id, name, value)
+        for name in clear:
+            self.store.clear_correction(doc.id, name)
+        self._ingestor.relink()  # titles, kinds and dates feed citations, copies and bounds
+        return self.get(doc.id)
+
+    def reconcile(self) -> Any:
+        """Infer each piece's fields from the whole archive (backlist.index.reconcile) and store
+        them with their basis; returns what changed (a ReconcileReport)."""
+        from backlist.index.reconcile import reconcile_store
+
+        return reconcile_store(self.store)
+
 
 def open_store(folder: Path, read_only: bool, database: str | None) -> Store:
     if database:
@@ -600,8 +632,9 @@ def favour_recent(hits: builtins.list[Hit]) -> builtins.list[Hit]:
         return hits
     floor = RELEVANT_SHARE * max(h.score for h in hits)
     relevant = [h for h in hits if h.score >= floor]
-    dated = sorted((h for h in relevant if h.doc.date), key=lambda h: h.doc.date or "", reverse=True)
-    undated = [h for h in relevant if not h.doc.date]
+    dated = sorted((h for h in relevant if has_when(h.doc)),
+                   key=lambda h: sort_day(h.doc, newest_first=True) or "", reverse=True)
+    undated = [h for h in relevant if not has_when(h.doc)]
     return dated + undated + [h for h in hits if h.score < floor]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from backlist.model import Document
+from backlist.when import bounds_text
 
 GAZETTEER = Path(__file__).with_name("gazetteer.yaml")
 _ARXIV = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arXiv:\s?)(\d{4}\.\d{4,5})", re.I)
@@ -97,6 +98,12 @@ def extract_all(library) -> int:
 
 
 def entity_table(library, kind: str | None = None) -> list[dict[str, Any]]:
+    """Entities with their documents and mentions; `first`/`last` are the earliest and latest
+    stated dates of the pieces that mention them, `first_when`/`last_when` say when the first and
+    last mention fall once date bounds are counted too ("2025-03-04", "no later than …")."""
+    from backlist.store.base import DocFilter
+
+    spans = {d.id: _day_span(d) for d in library.list(DocFilter(include_drafts=True))}
     agg: dict[tuple[str, str], dict[str, Any]] = {}
     for r in library.store.entity_rows():
         if r["duplicate_of"] or (kind and r["kind"] != kind):
@@ -114,6 +121,35 @@ def entity_table(library, kind: str | None = None) -> list[dict[str, Any]]:
             row["last"] = max(filter(None, [row["last"], r["date"]]))
     out = []
     for row in agg.values():
+        first, last = first_and_last([spans.get(i, (None, None)) for i in row["documents"]])
+        row["first_when"] = bounds_text(*first) if first != (None, None) else None
+        row["last_when"] = bounds_text(*last) if last != (None, None) else None
         row["documents"] = len(row["documents"])
         out.append(row)
     return sorted(out, key=lambda r: (-r["documents"], -r["mentions"], r["entity"]))
+
+
+Bounds = tuple[str | None, str | None]
+
+
+def _day_span(doc: Document) -> Bounds:
+    """(earliest, latest) day a piece may date from: its date twice, its bounds, or None/None."""
+    if doc.date:
+        return doc.date[:10], doc.date[:10]
+    return doc.date_earliest, doc.date_latest
+
+
+def first_and_last(spans: list[Bounds]) -> tuple[Bounds, Bounds]:
+    """When the first and the last of some pieces fall, from each piece's (earliest, latest):
+    the first is no later than the smallest latest and no earlier than the smallest earliest (open
+    when any piece has no earliest); the last likewise the other way round."""
+    los, his = [lo for lo, _ in spans], [hi for _, hi in spans]
+    first_hi = min((h for h in his if h), default=None)
+    first_lo = None if any(lo is None for lo in los) else min(lo for lo in los if lo)
+    last_lo = max((lo for lo in los if lo), default=None)
+    last_hi = None if any(h is None for h in his) else max(h for h in his if h)
+    if first_lo and first_hi and first_lo > first_hi:
+        first_lo = None
+    if last_lo and last_hi and last_lo > last_hi:
+        last_hi = None
+    return (first_lo, first_hi), (last_lo, last_hi)

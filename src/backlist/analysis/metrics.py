@@ -117,7 +117,7 @@ def import_csv(library, path: Path) -> MetricsImport:
 
 
 def doc_format(d: Document) -> str:
-    if d.kind == "article":
+    if d.is_reading:
         return "reading"
     if d.metadata.get("guests") or len(set(d.speakers) - set(d.authors)) >= 1:
         return "interview"

@@ -4,7 +4,9 @@ interviews, what was new, candidates for favourites, and charts.
 
 Three steps, so the web app can reuse each: `collect_review` gathers a ReviewData from the
 library, `render_review` writes Markdown from it, `draw_review_charts` draws the charts (SVG and
-PNG); `write_review` does all three. Undated pieces are listed apart, never guessed into the span.
+PNG); `write_review` does all three. Undated pieces are listed apart, never guessed into the span;
+a piece whose date is known only as bounds counts when both bounds lie in the span, and is listed
+apart ("may fall in the span") when they only overlap it (backlist.when words and places them).
 Archive text is data: everything from the archive goes through backlist.safe before Markdown.
 """
 
@@ -24,9 +26,9 @@ from backlist.analysis.metrics import doc_format
 from backlist.model import Document
 from backlist.safe import md_link, md_text
 from backlist.store.base import DocFilter
+from backlist.when import sort_day, span_relation, when_text
 
 PREFERRED_METRICS = ("views", "page_views", "unique_opens", "open_rate", "opens", "likes")
-READING_KINDS = ("article",)  # what the writer read, not what they wrote
 KIND_WORDS = {"post": "post", "episode": "episode", "transcript": "transcript"}
 MAX_LISTED = 10
 MAX_UNDATED = 100
@@ -139,6 +141,8 @@ class ReviewData:
     interviews: list[tuple[Document, list[str]]] = field(default_factory=list)
     new_entities: list[NewEntity] = field(default_factory=list)
     favourites: list[Favourite] = field(default_factory=list)
+    # pieces whose date bounds overlap the span without lying inside it: not counted, listed apart
+    bounded: list[Document] = field(default_factory=list)
 
 
 @dataclass
@@ -189,7 +193,7 @@ def key_sentence(doc: Document) -> str:
 
 
 def _count(docs: list[Document]) -> Counts:
-    pieces = [d for d in docs if d.kind not in READING_KINDS]
+    pieces = [d for d in docs if not d.is_reading]
     return Counts(pieces=len(pieces),
                   interviews=sum(1 for d in pieces if doc_format(d) == "interview"),
                   words=sum(d.words for d in pieces),
@@ -269,10 +273,10 @@ def _new_entities(library, span: Span, pieces: list[Document], all_docs: list[Do
         if r["doc_id"] in by_id and by_id[r["doc_id"]] not in hits.setdefault(key, []):
             hits[key].append(by_id[r["doc_id"]])
     new = {k for k, d in first.items() if span.contains(d) and hits.get(k)}
-    out = [NewEntity(name, kind, min(hits[(name, kind)], key=lambda d: d.date or ""),
+    out = [NewEntity(name, kind, min(hits[(name, kind)], key=lambda d: sort_day(d) or ""),
                      len(hits[(name, kind)]))
            for name, kind in new if not (parent[(name, kind)] and (parent[(name, kind)], kind) in new)]
-    return sorted(out, key=lambda e: (-e.pieces, e.first.date or "", e.name))
+    return sorted(out, key=lambda e: (-e.pieces, sort_day(e.first) or "", e.name))
 
 
 def _favourites(pieces: list[Document], top: list[tuple[Document, float]], metric: str | None,
@@ -310,23 +314,33 @@ def collect_review(library, since: str | dt.date, until: str | dt.date,
     span = Span(parse_day(since), parse_day(until, end=True))
     before = span.previous()
     all_docs = library.list(DocFilter(include_duplicates=False))
-    in_span = [d for d in all_docs if span.contains(d.date)]
-    pieces = sorted((d for d in in_span if d.kind not in READING_KINDS), key=lambda d: d.date or "")
+    since_day, until_day = span.since.isoformat(), span.until.isoformat()
+    where = {d.id: span_relation(d, since_day, until_day) for d in all_docs}
+    in_span = [d for d in all_docs if where[d.id] == "in"]
+    pieces = sorted((d for d in in_span if not d.is_reading), key=lambda d: sort_day(d) or "")
     themes, topic_of, order, has_topics = _themes(library, pieces)
     metric = pick_metric(pieces)
     top, coverage = _top(pieces, metric)
-    earlier = any(d.date and d.date[:10] < span.since.isoformat() and d.kind not in READING_KINDS
+    earlier = any(span_relation(d, None, _day_before(span.since)) == "in" and not d.is_reading
                   for d in all_docs)
+    before_days = (before.since.isoformat(), before.until.isoformat())
     return ReviewData(
         span=span, before=before, pieces=pieces,
-        readings=[d for d in in_span if d.kind in READING_KINDS],
-        undated=[d for d in all_docs if not d.date],
-        counts=_count(in_span), counts_before=_count([d for d in all_docs if before.contains(d.date)]),
+        readings=[d for d in in_span if d.is_reading],
+        undated=[d for d in all_docs if where[d.id] == "unknown"],
+        counts=_count(in_span),
+        counts_before=_count([d for d in all_docs if span_relation(d, *before_days) == "in"]),
         earlier_exists=earlier, themes=themes, has_topics=has_topics, topic_of=topic_of,
         topic_order=order, summaries={d.id: key_sentence(d) for d in pieces},
         metric=metric, top=top, metric_coverage=coverage, interviews=_interviews(pieces),
         new_entities=_new_entities(library, span, pieces, all_docs),
-        favourites=_favourites(pieces, top, metric, citations))
+        favourites=_favourites(pieces, top, metric, citations),
+        bounded=sorted((d for d in all_docs if where[d.id] == "maybe" and not d.is_reading),
+                       key=lambda d: sort_day(d) or ""))
+
+
+def _day_before(day: dt.date) -> str:
+    return (day - dt.timedelta(days=1)).isoformat()
 
 
 # --- render ---------------------------------------------------------------------------------
@@ -374,6 +388,11 @@ def _opening(data: ReviewData) -> list[str]:
         out.append("The archive has no dated pieces from before, so there is nothing to compare with.")
     if c.readings:
         out.append(f"Also {_n(c.readings, 'saved reading')}, not counted as pieces.")
+    if data.bounded:
+        one = len(data.bounded) == 1
+        out.append(f"{_n(len(data.bounded), 'piece')} whose date is known only within bounds "
+                   f"{'overlaps' if one else 'overlap'} {_span_word(data)}; listed at the end, "
+                   "not counted.")
     if data.undated:
         one = len(data.undated) == 1
         out.append(f"{_n(len(data.undated), 'further piece')} {'carries' if one else 'carry'} no date; "
@@ -401,7 +420,7 @@ def _join(items: list[str]) -> str:
 
 def _piece_line(d: Document, summary: str, extra: str = "") -> str:
     kind = "" if d.kind == "post" else f" · {md_text(d.kind)}"
-    line = f"{md_link(d.title or '(untitled)', d.url)} · {d.date[:10] if d.date else 'undated'}{kind}"
+    line = f"{md_link(d.title or '(untitled)', d.url)} · {md_text(when_text(d))}{kind}"
     if extra:
         line += f" · {extra}"
     return f"{line} — {md_text(summary)}" if summary else line
@@ -470,7 +489,7 @@ def _grouped_by_first(rows: list[NewEntity]) -> list[str]:
         names = _join([md_text(e.name) + (f" ({_n(e.pieces, 'piece')})" if e.pieces > 1 else "")
                        for e in items])
         out.append(f"{names}, first in {md_link(d.title or '(untitled)', d.url)} "
-                   f"({d.date[:10] if d.date else 'undated'})")
+                   f"({md_text(when_text(d))})")
     return out
 
 
@@ -480,6 +499,18 @@ def _favourites_section(data: ReviewData) -> list[str]:
     lines = ["## Favourites to pick from", "",
              "_Candidates by the numbers; keep the ones you would send a new reader to._", ""]
     lines += [f"- {_piece_line(f.doc, '')} — {md_text('; '.join(f.reasons))}" for f in data.favourites]
+    return lines
+
+
+def _bounded_section(data: ReviewData) -> list[str]:
+    if not data.bounded:
+        return []
+    lines = [f"## Pieces that may fall in {_span_word(data)} (not counted)", ""]
+    for d in data.bounded[:MAX_UNDATED]:
+        lines.append(f"- {md_link(d.title or '(untitled)', d.url)} · {md_text(when_text(d))} · "
+                     f"{md_text(d.kind)} · id `{d.id}`")
+    if len(data.bounded) > MAX_UNDATED:
+        lines.append(f"- … and {len(data.bounded) - MAX_UNDATED} more (see `backlist ls`)")
     return lines
 
 
@@ -516,6 +547,7 @@ def render_review(data: ReviewData, charts: list[ch.Chart] | None = None,
     rest = [c for c in charts if c.key not in ("per-month", "metric")]
     if rest:
         sections.append(["## Charts"] + [x for c in rest for x in [""] + _image(c, base)])
+    sections.append(_bounded_section(data))
     sections.append(_undated_section(data))
     return "\n\n".join("\n".join(s) for s in sections if s) + "\n"
 
@@ -551,7 +583,9 @@ def month_chart(data: ReviewData, out_dir: Path, stem: str) -> ch.Chart | None:
         return None
     counts: dict[dt.date, Counter[str]] = {}
     for d in data.pieces:
-        month = dt.date.fromisoformat((d.date or "")[:10]).replace(day=1)
+        if not d.date and (sort_day(d) or "")[:7] != (sort_day(d, newest_first=True) or "")[:7]:
+            continue  # bounds wider than a month: counted, but not placed on a month
+        month = dt.date.fromisoformat((d.date or sort_day(d) or "")[:10]).replace(day=1)
         counts.setdefault(month, Counter())[data.topic_of[d.id]] += 1
     colours = ch.topic_colours(data.topic_order) if data.has_topics else {ch.OTHER: ch.OKABE_ITO[0]}
     title = f"Pieces per month, {data.span.label}"

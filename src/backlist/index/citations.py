@@ -278,7 +278,7 @@ class CitationIndex:
         target = self.targets.setdefault(cid, _Target(cid, None, False))
         if d.date and (d.id == cid or target.date is None):
             target.date = d.date
-        target.own = target.own or d.kind != "article"
+        target.own = target.own or not d.is_reading
         for guest in _guests(d):
             words = norm_words(guest)
             target.guests.append(words)
@@ -1051,7 +1051,7 @@ def citation_graph(docs: Sequence[Document],
     for d in docs:
         if d.duplicate_of or d.is_draft:
             continue
-        refs = references(index, d.text, d.id, d.date, mentions=d.kind != "article",
+        refs = references(index, d.text, d.id, d.date, mentions=not d.is_reading,
                           extra_urls=metadata_links(d))
         for r in refs:
             target = index.targets[r.doc_id]

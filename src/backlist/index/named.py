@@ -9,11 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from backlist.contracts import DOC_KINDS
 from backlist.index.citations import CitationIndex, named_titles
 from backlist.store.base import DocFilter, DocLink, Store
-
-OWN_KINDS = tuple(k for k in DOC_KINDS if k != "article")
 
 
 @dataclass
@@ -38,11 +35,11 @@ def named_links(store: Store, embedder: Callable[[], Any], cosine: float,
     dates = {d.id: (d.date or "")[:10] for d in docs}
     out: list[DocLink] = []
     for d in docs:
-        if d.duplicate_of or d.is_draft or d.kind == "article":
+        if d.duplicate_of or d.is_draft or d.is_reading:
             continue
         seen: set[str] = set()
         for n in named_titles(index, d.text):
-            target = searcher.resolve_by_content(n.context, DocFilter(kinds=OWN_KINDS), cosine,
+            target = searcher.resolve_by_content(n.context, DocFilter(reading=False), cosine,
                                                  margin, exclude={d.id})
             if not target or target in seen or target == d.id:
                 continue

@@ -26,6 +26,7 @@ import numpy as np
 from backlist.index.embed import to_blob
 from backlist.model import Document, Passage
 from backlist.store.base import DocFilter, KeywordQuery, PassageHit
+from backlist.when import has_when, sort_day, source_order
 
 MODES = ("hybrid", "keyword", "semantic")
 KEYWORD_WEIGHT = 0.6
@@ -348,6 +349,9 @@ class Searcher:
         holds_all = {canon.get(h.doc_id, h.doc_id) for h in self.store.keyword_search(
             KeywordQuery(terms=words, require_all=True), 1000)} if words else set()
         kept = [h for h in hits if h.doc.id in holds_all or h.semantic >= min_semantic]
-        dated = sorted((h for h in kept if h.doc.date), key=lambda h: h.doc.date or "")
-        undated = [h for h in kept if not h.doc.date]
+        # Dated pieces and pieces known within bounds, oldest first (by the date, else the
+        # earliest bound); pieces with neither keep their place in their source.
+        dated = sorted((h for h in kept if has_when(h.doc)),
+                       key=lambda h: (sort_day(h.doc) or "", h.doc.date is None))
+        undated = sorted((h for h in kept if not has_when(h.doc)), key=lambda h: source_order(h.doc))
         return dated, undated

@@ -641,9 +641,14 @@ class SqlStore(Store):
 
     @store_call(retry=True)
     def unembedded(self, limit: int) -> list[tuple[int, str, str | None]]:
-        return [(r["id"], r["text"], r["title"]) for r in self._query(
-            "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id "
-            "WHERE p.embedded = ? ORDER BY p.id LIMIT ?", [False, int(limit)])]
+        """Passages to embed, each with its document's title as the reader gave it: vectors do
+        not depend on whether reconciliation or a correction ran before or after embedding."""
+        rows = self._query(
+            "SELECT p.id, p.text, d.title, d.reader_fields FROM passages p JOIN documents d "
+            "ON d.id = p.doc_id WHERE p.embedded = ? ORDER BY p.id LIMIT ?", [False, int(limit)])
+        return [(r["id"], r["text"],
+                 dict(self.dialect.load_json(r["reader_fields"], {})).get("title", r["title"]))
+                for r in rows]
 
     @store_call(retry=True)
     def all_passages(self) -> list[tuple[int, str, str | None]]:

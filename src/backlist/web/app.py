@@ -30,6 +30,7 @@ from backlist.errors import BacklistError, NotFoundError
 from backlist.render import json_text
 from backlist.web.responses import InertJSONResponse
 from backlist.web.state import WebState
+from backlist.when import when_text
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY = 2 * 1024 * 1024  # a long draft is well under 1 MB of text
@@ -51,6 +52,7 @@ log = logging.getLogger("backlist.web")
 # autoescape on for every template, whatever its file name: archive text is data
 templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True))
+templates.env.globals["when_text"] = when_text  # a date, else its bounds, else "undated"
 
 
 def create_app(library_path: str | os.PathLike[str] | None = None, database: str | None = None,
@@ -86,6 +88,9 @@ def create_app(library_path: str | os.PathLike[str] | None = None, database: str
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    from backlist.web import edit
+
+    app.include_router(edit.router)
     if mcp_app is not None:
         app.add_route("/mcp", _Asgi(mcp_app), include_in_schema=False)  # type: ignore[arg-type]
     _errors(app)

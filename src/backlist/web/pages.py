@@ -97,7 +97,8 @@ def document_page(request: Request, doc_id: str) -> Response:
         "doc": doc, "url": web_url(doc.url), "segments": segments(doc, passages),
         "links": links, "entities": lib.doc_entities(doc.id), "related": _related_to(lib, doc),
         "topics": lib.doc_topics(doc.id),
-        "metrics": sorted(doc.metrics.items())})
+        "metrics": sorted(doc.metrics.items()),
+        "kinds": DOC_KINDS})
 
 
 def _related_to(lib: Library, doc) -> list:
