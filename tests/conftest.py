@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,7 +79,8 @@ def demo_copy(tmp_path) -> Path:
 # the upper floors of the pyramid: marked slow, so `pytest -m "not slow"` runs the fast base.
 _SLOW_FIXTURES = {"demo_lib", "sample_lib"}
 _SLOW_MODULES = {"test_mcp", "test_web_browser", "test_store_contract", "test_postgres_faults",
-                 "test_pg_server", "test_typecheck", "test_sample_archive"}
+                 "test_pg_server", "test_typecheck", "test_sample_archive",
+                 "test_remote_and_plugins"}  # local HTTP servers and the demo library
 
 
 def pytest_collection_modifyitems(config, items):
@@ -85,3 +88,72 @@ def pytest_collection_modifyitems(config, items):
         if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or \
                 item.module.__name__.rsplit(".", 1)[-1] in _SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+# --- the fast base's guard ----------------------------------------------------------------------
+MODEL_STACK = ("torch", "sentence_transformers", "transformers")
+
+
+class FastBaseGuard:
+    """Holds a test that is not marked slow to the fast base, from the setup of its fixtures (module
+    fixtures included) to their teardown: $BACKLIST_EMBEDDER is the hash embedder, asking for the
+    real model (the default spec or a model folder) or listening on a socket (any server) fails it,
+    and so does importing the model stack by any other way. The fix is to mark the test slow."""
+
+    def __init__(self, nodeid: str) -> None:
+        from backlist.index import embed
+
+        self.nodeid = nodeid
+        self.broken: list[str] = []
+        self.had = set(MODEL_STACK) & sys.modules.keys()
+        self.mp = pytest.MonkeyPatch()
+        self.mp.setenv("BACKLIST_EMBEDDER", "hash")
+        real = embed.load_embedder
+
+        def load_embedder(spec: str = embed.DEFAULT_SPEC) -> embed.Embedder:
+            if spec in ("", embed.DEFAULT_SPEC) or Path(spec).expanduser().is_dir():
+                raise self._break(f"loads the real embedding model ({spec!r})")
+            return real(spec)
+
+        # every module that holds the function by name (from backlist.index.embed import ...)
+        for module in list(sys.modules.values()):
+            if vars(module).get("load_embedder") is real:
+                self.mp.setattr(module, "load_embedder", load_embedder)
+
+        def listen(sock: socket.socket, *args: object) -> None:
+            raise self._break(f"starts a server (listens on {sock.getsockname()})")
+
+        self.mp.setattr(socket.socket, "listen", listen)
+
+    def _break(self, what: str) -> AssertionError:
+        self.broken.append(what)
+        return AssertionError(f"{self.nodeid} {what}: mark it @pytest.mark.slow")
+
+    def close(self) -> None:
+        self.mp.undo()
+        imported = sorted((set(MODEL_STACK) & sys.modules.keys()) - self.had)
+        if imported:
+            self.broken.append(f"imports {', '.join(imported)}")
+        if self.broken:
+            pytest.fail(f"a fast test {'; '.join(self.broken)}: mark it @pytest.mark.slow",
+                        pytrace=False)
+
+
+_GUARDS: dict[str, FastBaseGuard] = {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("slow") is None:
+        _GUARDS[item.nodeid] = FastBaseGuard(item.nodeid)
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        guard = _GUARDS.pop(item.nodeid, None)
+        if guard is not None:
+            guard.close()
