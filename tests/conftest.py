@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -157,3 +159,25 @@ def pytest_runtest_teardown(item, nextitem):
         guard = _GUARDS.pop(item.nodeid, None)
         if guard is not None:
             guard.close()
+
+
+# --- CPU time per test: $BACKLIST_TEST_CPU=FILE writes one line per test (CPU s, wall s, id) ------
+# On a shared machine wall times follow the load; CPU seconds (this process and the subprocesses it
+# waited for) do not, and on an idle machine a test takes about its CPU time (less where torch
+# uses both cores). Sort the file to find the costs: sort -rn FILE | head -40.
+def _cpu() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    path = os.environ.get("BACKLIST_TEST_CPU")
+    if not path:
+        return (yield)
+    cpu, wall = _cpu(), time.monotonic()
+    try:
+        return (yield)
+    finally:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(f"{_cpu() - cpu:8.2f} {time.monotonic() - wall:8.2f} {item.nodeid}\n")

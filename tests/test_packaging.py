@@ -18,8 +18,10 @@ from packaging.utils import canonicalize_name
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PROJECT = PYPROJECT["project"]
 # Declared though never imported by name: torch (sentence-transformers' backend, declared to range
-# it), python-multipart (FastAPI's form parser), tools run as commands.
-USED_WITHOUT_IMPORT = {"torch", "python-multipart", "ruff", "mypy", "types-pyyaml", "pytest-xdist",
+# it), python-multipart (FastAPI's form parser), lxml_html_clean (see pyproject), tools run as
+# commands.
+USED_WITHOUT_IMPORT = {"torch", "python-multipart", "lxml-html-clean",
+                       "ruff", "mypy", "types-pyyaml", "pytest-xdist",
                        # declared for the store core's pool and the CLI's month arithmetic, which
                        # land from other branches: drop each here once src/ imports it
                        "psycopg-pool", "python-dateutil"}
@@ -118,3 +120,14 @@ def test_torch_is_a_range_in_the_package_and_pinned_to_the_cpu_build_in_constrai
     assert 'pip install -c constraints.txt -e ".[dev]"' in setup
     extras = PROJECT["optional-dependencies"]
     assert declared(["dev"]) >= declared(["all"]) == declared(set(extras) - {"dev"})
+
+
+def test_ci_runs_the_readmes_developer_command_and_the_writer_installs_with_the_constraints():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = readme.split("\n## ", 1)[0]
+    commands = re.findall(r"```bash\n(.+?)\n```", first, flags=re.S)
+    assert commands == ["pip install -c constraints.txt -e . && backlist demo",
+                        "bash scripts/setup.sh && pytest"]
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
+          if line and not line.startswith(("#", "set ", "cd "))]
+    assert ci == [commands[1]]
