@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,23 +54,103 @@ def hash_library(root: Path, files: dict[str, str]) -> Iterator[Library]:
         mp.undo()
 
 
-@pytest.fixture(scope="session")
-def demo_lib(tmp_path_factory) -> Library:
-    lib = Library(tmp_path_factory.mktemp("demo-lib"))
-    report = lib.ingest([str(DEMO)])
-    assert not report.errors, report.errors
+# --- slow jobs run beside the tests --------------------------------------------------------------
+# Ingesting the demo and the sample archive with MiniLM is the suite's largest single cost (the
+# sample: about 80 s idle), and mypy over the package the next. Each runs once per session, in a
+# child process started as soon as collection ends (only if a selected test needs it), so it runs
+# on the second core while the tests that do not need it run on the first; the tests that need a
+# library come last (pytest_collection_modifyitems). The libraries are built by Library.ingest.
+_BUILD_SCRIPT = """
+import json, sys
+from backlist.service import Library
+with Library(sys.argv[1]) as lib:
+    report = lib.ingest([sys.argv[2]])
+print(json.dumps(report.errors))
+"""
+
+
+class BackgroundJob:
+    """A child process of this Python, with this backlist, its output in files in its own
+    temporary folder (self.folder, removed with the job); result() waits for it."""
+
+    def __init__(self, name: str, args: list[str], cwd: Path | None = None) -> None:
+        import backlist
+
+        self.folder = Path(tempfile.mkdtemp(prefix=f"backlist-{name}-"))
+        package_root = str(Path(backlist.__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+        args = [a.replace("{folder}", str(self.folder)) for a in args]
+        with open(self.folder / "out", "wb") as out, open(self.folder / "err", "wb") as err:
+            self.proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=err, env=env,
+                                         cwd=cwd, stdin=subprocess.DEVNULL)
+
+    def result(self, timeout: float = 1800) -> tuple[int, str, str]:
+        """Exit code, stdout and stderr, once the child has ended."""
+        returncode = self.proc.wait(timeout=timeout)
+        out, err = ((self.folder / name).read_text(encoding="utf-8", errors="replace")
+                    for name in ("out", "err"))
+        return returncode, out, err
+
+    def remove(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_JOBS: dict[str, BackgroundJob] = {}
+
+
+def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
+    wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    for name, archive in (("demo_lib", DEMO), ("sample_lib", SAMPLE)):
+        if name in wanted and archive.is_dir():
+            # the library goes in the job's own folder, made before the child starts
+            _JOBS[name] = BackgroundJob(name, ["-c", _BUILD_SCRIPT, "{folder}/library", str(archive)])
+    if "mypy_report" in wanted:
+        _JOBS["mypy"] = BackgroundJob("mypy", ["-m", "mypy", "--no-error-summary"], cwd=ROOT)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    while _JOBS:
+        _JOBS.popitem()[1].remove()
+
+
+def _job(name: str) -> BackgroundJob:
+    assert name in _JOBS, f"{name} was not started when collection ended"
+    return _JOBS[name]
+
+
+def _built_library(name: str) -> Iterator[Library]:
+    job = _job(name)
+    returncode, out, err = job.result()
+    assert returncode == 0, err[-4000:]
+    errors = json.loads(out.strip().splitlines()[-1])
+    assert not errors, errors
+    lib = Library(job.folder / "library")
     yield lib
     lib.close()
 
 
 @pytest.fixture(scope="session")
-def sample_lib(tmp_path_factory) -> Library:
-    src = sample_archive()
-    lib = Library(tmp_path_factory.mktemp("sample-lib"))
-    report = lib.ingest([str(src)])
-    assert not report.errors, report.errors
-    yield lib
-    lib.close()
+def demo_lib() -> Iterator[Library]:
+    yield from _built_library("demo_lib")
+
+
+@pytest.fixture(scope="session")
+def sample_lib() -> Iterator[Library]:
+    sample_archive()  # skips, or fails in CI, when the archive is missing
+    yield from _built_library("sample_lib")
+
+
+@pytest.fixture(scope="session")
+def mypy_report() -> tuple[int, str]:
+    """mypy over the package (configured in pyproject.toml): its exit code and output."""
+    returncode, out, err = _job("mypy").result(timeout=900)
+    return returncode, out + err
 
 
 @pytest.fixture
@@ -86,10 +169,17 @@ _SLOW_MODULES = {"test_mcp", "test_web_browser", "test_store_contract", "test_po
 
 
 def pytest_collection_modifyitems(config, items):
+    tier: dict[str, int] = {}  # per module: 0 fast only, 1 some slow, 2 some on a built library
     for item in items:
-        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or \
-                item.module.__name__.rsplit(".", 1)[-1] in _SLOW_MODULES:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = item.module.__name__
+        if _SLOW_FIXTURES & fixtures or module.rsplit(".", 1)[-1] in _SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+        level = 2 if _SLOW_FIXTURES & fixtures else 1 if item.get_closest_marker("slow") else 0
+        tier[module] = max(tier.get(module, 0), level)
+    # Whole modules keep their order and stay together (module fixtures are built once); the fast
+    # ones run first, those waiting for a library built in the background (below) last.
+    items.sort(key=lambda item: tier[item.module.__name__])
 
 
 # --- the fast base's guard ----------------------------------------------------------------------
