@@ -21,7 +21,7 @@ PROJECT = PYPROJECT["project"]
 # it), python-multipart (FastAPI's form parser), lxml_html_clean (see pyproject), tools run as
 # commands.
 USED_WITHOUT_IMPORT = {"torch", "python-multipart", "lxml-html-clean",
-                       "ruff", "mypy", "types-pyyaml", "pytest-xdist",
+                       "ruff", "mypy", "types-pyyaml",
                        # declared for the store core's pool and the CLI's month arithmetic, which
                        # land from other branches: drop each here once src/ imports it
                        "psycopg-pool", "python-dateutil"}
