@@ -40,10 +40,12 @@ from backlist.service import Library  # noqa: E402
 from backlist.store import postgres as pg_store  # noqa: E402
 from backlist.store.base import DocFilter, Store  # noqa: E402
 from backlist.store.migrate import read_vectors, write_vectors  # noqa: E402
-from backlist.store.pg_server import PgServer  # noqa: E402
 from backlist.store.sqlite import SQLiteStore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the scratch PostgreSQL launcher lives with the tests
+from pg_server import PgServer  # noqa: E402
+
 SAMPLE = Path("/work/shared/sample-archive")
 DEV = ROOT / "eval" / "sample-archive-dev.jsonl"
 DIM = 384

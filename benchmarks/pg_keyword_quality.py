@@ -1,7 +1,7 @@
 """Keyword retrieval in PostgreSQL vs SQLite FTS5, on the sample archive's dev queries.
 
 Builds the sample library without embeddings, copies its passages into a scratch PostgreSQL
-(backlist.store.pg_server, schema from backlist.store.postgres_schema) and ranks every query of
+(tests/pg_server.py, schema from backlist.store.postgres_schema) and ranks every query of
 eval/sample-archive-dev.jsonl with
   - ts_rank_cd and ts_rank (PostgreSQL's built-in, no collection statistics; also with
     length normalisation 1 = divide by 1 + log(length)),
@@ -32,9 +32,11 @@ from backlist.index.search import CANDIDATES, COMMON_SHARE, STOPWORDS, Searcher,
 from backlist.service import Library
 from backlist.store import postgres_schema as ps
 from backlist.store.base import TITLE_WEIGHT, DocFilter, KeywordQuery, PassageHit
-from backlist.store.pg_server import PgServer
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the scratch PostgreSQL launcher lives with the tests
+from pg_server import PgServer  # noqa: E402
+
 ARCHIVE = Path("/work/shared/sample-archive")
 QUERIES = ROOT / "eval" / "sample-archive-dev.jsonl"
 

@@ -90,3 +90,29 @@ def test_numbers():
     assert ch.number(0.456) == "0.456"
     assert ch.number(12.5) == "12.5"
     assert [d.month for d in ch.month_starts(dt.date(2024, 11, 5), dt.date(2025, 2, 1))] == [11, 12, 1, 2]
+
+
+def test_svg_has_presentation_attributes_not_inline_styles():
+    fig, _ = _month_fig()
+    svg = ch.svg_text(fig, "Pieces per month", "Most came in May.")
+    root = ET.fromstring(svg)
+    assert not [el for el in root.iter() if "style" in el.attrib or el.tag.endswith("}style")]
+    assert root.get("width") is None and root.get("viewBox")  # sized by the page
+    assert root.get("stroke-linejoin") == "round"  # matplotlib's <style> rule, kept as an attribute
+    assert root[0].tag.endswith("title") and root[0].text == "Pieces per month"
+    texts = [el for el in root.iter() if el.tag.endswith("}text")]
+    assert texts and all(el.get("font-size") for el in texts)
+
+
+def test_timeline_chart_by_month_then_by_year():
+    days = [dt.date(2024, 11, 3), dt.date(2024, 11, 20), dt.date(2025, 2, 1)]
+    short = ch.timeline_chart(days, "reefs")
+    assert short.unit == "month"
+    assert short.counts == [("Nov 2024", 2), ("Dec 2024", 0), ("Jan 2025", 0), ("Feb 2025", 1)]
+    long = ch.timeline_chart([dt.date(2019, 5, 1), dt.date(2019, 6, 1), dt.date(2025, 1, 1)], "reefs")
+    assert long.unit == "year" and [c for _, c in long.counts] == [2, 0, 0, 0, 0, 0, 1]
+    root = ET.fromstring(long.svg)
+    bars = [el for el in root.iter() if el.get("class") == "bar"]
+    assert [b.get("data-period") for b in bars] == [str(y) for y in range(2019, 2026)]
+    assert bars[0].find("{http://www.w3.org/2000/svg}title").text == "2019: 2"
+    assert ch.timeline_chart([], "x") is None

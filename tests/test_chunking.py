@@ -84,3 +84,15 @@ def test_feed_episode_passages_keep_speakers():
     assert passages[2].text == "Wen Li: Squash cross freely, so a seed from a mixed bed rarely comes true."
     for p in passages:
         assert seeds.text[p.start:p.end] == p.text
+
+
+def test_a_heading_opens_the_passage_after_it():
+    paras = [sentence(50), sentence(40, "mulch"), "Why the kale bolted", sentence(50, "kale"),
+             "- a list item without a stop", sentence(60, "leek")]
+    doc = Document(id="d5", kind="post", source="x", position="", text="\n\n".join(paras))
+    passages = chunk(doc, max_tokens=100, counter=words)
+    assert [p.text.split("\n\n")[0] for p in passages] == [paras[0], "Why the kale bolted", paras[5]]
+    assert passages[1].text == "\n\n".join(paras[2:5])  # a list item is no heading: it stays
+    assert passages[0].text.endswith("mulch end.")
+    for p in passages:
+        assert doc.text[p.start:p.end] == p.text and sum(words([p.text])) <= 100

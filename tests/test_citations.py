@@ -180,3 +180,43 @@ def test_helpers() -> None:
         "tidewater.news", ["p", "kelp"])
     assert parse_url("https://www-tidewater-news.cdn.ampproject.org/c/s/www.tidewater.news/p/kelp") == (
         "tidewater.news", ["p", "kelp"])
+
+
+def test_link_evidence_carries_the_link_text() -> None:
+    from backlist.index.citations import parse_link_evidence
+
+    docs = library()
+    by = {d.id: d for d in docs}
+    by["kelp"].text = ("Markdown: [Reefs, not walls](" + SITE + "why-oyster-reefs-beat-seawalls). "
+                       'HTML: <a href="' + TWIN + 'quiet-economics-of-tide-pools">the <b>pools</b> '
+                       "piece</a>.")
+    by["marsh"].text = "Bare: " + SITE + "kelp"
+    by["review23"].text = "The year in a list."
+    by["review23"].metadata["links"] = [{"text": " Storm\n Season ", "url": SITE + "storm-season"}]
+    got = {(lk.source_id, lk.target_id): lk.evidence for lk in citation_graph(docs) if lk.how == "link"}
+    assert got[("kelp", "reefs")] == SITE + "why-oyster-reefs-beat-seawalls [link text: Reefs, not walls]"
+    assert got[("kelp", "pools")] == TWIN + "quiet-economics-of-tide-pools [link text: the pools piece]"
+    assert got[("marsh", "kelp")] == SITE + "kelp"
+    assert got[("review23", "storms")] == SITE + "storm-season [link text: Storm Season]"
+    assert parse_link_evidence(got[("kelp", "reefs")]) == (
+        SITE + "why-oyster-reefs-beat-seawalls", "Reefs, not walls")
+    assert parse_link_evidence(got[("marsh", "kelp")]) == (SITE + "kelp", None)
+    assert parse_link_evidence("https://x.org/p/a-b-c (slug on x.org, not one of the writer's hosts)") \
+        == ("https://x.org/p/a-b-c", None)
+
+
+@pytest.mark.parametrize("text, titles", [
+    ("In my post The Quiet Reef Ledger, I argued that reefs pay.", ["The Quiet Reef Ledger"]),
+    ('See my essay "Salt and the Long Shore" for the numbers.', ["Salt and the Long Shore"]),
+    ("my piece called *Nine Boats and a Freezer*, I said", ["Nine Boats and a Freezer"]),
+    ("My column, “The Long Quay”, argued", ["The Long Quay"]),
+    ("In my post Why Oyster Reefs Beat Seawalls, I argued", []),  # a known title: not named
+    ("In my post I wrote that reefs pay", []),
+    ("In my post A Thing, yes", []),  # one content word
+    ("my post on the quiet reef ledger", []),  # "on X" is a subject, not a title
+    ("her post The Quiet Reef Ledger says", []),  # not the writer's
+])
+def test_named_titles(text: str, titles: list[str]) -> None:
+    from backlist.index.citations import CitationIndex, named_titles
+
+    assert [n.title for n in named_titles(CitationIndex(library()), text)] == titles

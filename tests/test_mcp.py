@@ -44,7 +44,8 @@ async def exercise(client: Client, doc_id: str, expect_title: str, query: str) -
     for t in tools.tools:
         assert t.description and len(t.description) > 40
     search = next(t for t in tools.tools if t.name == "search")
-    assert {"query", "k", "mode", "kind", "since", "until", "speaker", "max_tokens"} <= set(
+    assert {"query", "k", "mode", "kind", "since", "until", "speaker", "entity", "topic", "author",
+            "drafts", "per_doc", "min_score", "max_tokens"} <= set(
         search.input_schema["properties"] if hasattr(search, "input_schema") else
         search.inputSchema["properties"])
 
@@ -72,7 +73,8 @@ async def exercise(client: Client, doc_id: str, expect_title: str, query: str) -
     # bad arguments are tool errors with a clear message, and the server keeps serving
     for name, args, message in [
         ("get_document", {"id": "ffffffffffff"}, "no document with this id"),
-        ("search", {"query": "x", "since": "not-a-date"}, "bad since date"),
+        ("search", {"query": "x", "since": "not-a-date"}, "since: 'not-a-date' is not a date"),
+        ("search", {"query": "x", "k": 101}, "less than or equal to 100"),
         ("search", {"query": "   "}, "empty query"),
         ("list_documents", {"sort": "metric:nonexistent"}, "no document has the metric"),
         ("get_document", {"id": doc_id, "start_passage": 999}, "outside"),
@@ -294,8 +296,9 @@ def test_aggregate_tools_and_prompts_in_process(tmp_path, monkeypatch):
             out = text_of(await client.call_tool("top_documents", {"metric": "views", "k": 3}))
             assert out.splitlines()[1].startswith("1. ") and first.id in out.splitlines()[1]
             assert f"views {top[0][1]:g}" in out
-            ents = json.loads(text_of(await client.call_tool("entities", {})))
-            assert isinstance(ents, list)
+            ents = text_of(await client.call_tool("entities", {}))
+            assert ents.splitlines()[0].endswith(("entity", "entities"))
+            assert all(line.startswith("- **") for line in ents.splitlines()[1:])
             ins = json.loads(text_of(await client.call_tool("insights", {"metric": "views"})))
             assert ins["overall"]["n"] == with_views
             linked = text_of(await client.call_tool("links", {"id": first.id}))

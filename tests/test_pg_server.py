@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import pytest
+from pg_server import PgServer
 from pgvector.psycopg import register_vector
 
 from backlist.store import postgres_schema as ps
-from backlist.store.pg_server import PgServer
 
 DIM = 384
 

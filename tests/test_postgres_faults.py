@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_server import PgServer
 
 from backlist.errors import BacklistError
 from backlist.service import Library
 from backlist.store.base import DocFilter
-from backlist.store.pg_server import PgServer
 from backlist.store.postgres import PostgresStore
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -121,3 +121,38 @@ def test_html_transcript_form():
     turns = parse_transcript(html, "html", "x.html")
     assert [(t.speaker, t.start, t.text) for t in turns] == [
         ("Odile Brand", "0:00", "Frost tonight."), ("Wen Li", "0:04", "Cover the chard. And the kale.")]
+
+
+def test_a_known_speakers_label_run_on_after_a_sentence_starts_their_turn():
+    # Caption text exported without the line break between turns: the label follows the last
+    # sentence directly ("…tonight.Wen Li: …"), or a space after it, or a cut-off word.
+    srt = ("1\n00:00:00,000 --> 00:00:04,000\nOdile Brand: Frost is due tonight.Wen Li: Then cover "
+           "the chard.\n\n"
+           "2\n00:00:04,000 --> 00:00:08,000\nOdile Brand: With fleece? Wen Li: Fleece or straw, "
+           "whatever you haveOdile Brand: Straw it is.\n\n"
+           "3\n00:00:08,000 --> 00:00:12,000\nWen Li: Note: the straw must be dry. Lift it at "
+           "10:30: not before.\n\n"
+           "4\n00:00:12,000 --> 00:00:14,000\nOdile Brand: Thanks.Wen Li: Bye!\n")
+    turns = parse_transcript(srt, "srt", "x.srt")
+    assert [(t.speaker, t.text) for t in turns] == [
+        ("Odile Brand", "Frost is due tonight."), ("Wen Li", "Then cover the chard."),
+        ("Odile Brand", "With fleece?"), ("Wen Li", "Fleece or straw, whatever you have"),
+        ("Odile Brand", "Straw it is."),
+        ("Wen Li", "Note: the straw must be dry. Lift it at 10:30: not before."),
+        ("Odile Brand", "Thanks."), ("Wen Li", "Bye!")]
+    assert [t.start for t in turns][:3] == ["00:00:00", "00:00:00", "00:00:04"]
+
+
+def test_run_on_labels_in_timed_text_and_for_a_listed_speaker_only():
+    text = ("00:00:01 Odile Brand: Welcome back. Who is calling?Tomas Reyes [00:00:04]: Tomas, "
+            "from the coast.\n00:00:09 Tomas Reyes: My leeks bolted.Odile Brand: In May?\n"
+            "00:00:12 Tomas Reyes: Yes.Ana Ruiz: she wrote about it once.\n")
+    turns = parse_transcript(text, "txt", "x.txt")
+    assert [(t.speaker, t.start, t.text) for t in turns] == [
+        ("Odile Brand", "00:00:01", "Welcome back. Who is calling?"),
+        ("Tomas Reyes", "00:00:04", "Tomas, from the coast."),
+        ("Tomas Reyes", "00:00:09", "My leeks bolted."),
+        ("Odile Brand", None, "In May?"),
+        ("Tomas Reyes", "00:00:12", "Yes.Ana Ruiz: she wrote about it once.")]  # not a speaker here
+    listed = parse_transcript(text, "txt", "x.txt", known=["Ana Ruiz"])  # e.g. a podcast:person
+    assert [t.speaker for t in listed][-2:] == ["Tomas Reyes", "Ana Ruiz"]

@@ -118,7 +118,7 @@ def test_citation_graph_in_get_json_and_links(lib):
 def test_cli_search_options(lib):
     runner = CliRunner()
     res = runner.invoke(app, ["--library", str(lib.dir), "search", "oyster", "--explain",
-                              "--sort", "date", "--author", "Maren"])
+                              "--sort", "date", "--author", "maren holt"])
     assert res.exit_code == 0, res.output
     assert "explain: keyword" in res.output and "Jon Reyes" not in res.output
     res = runner.invoke(app, ["--library", str(lib.dir), "search", "oyster", "--sort", "size"])

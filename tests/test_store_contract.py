@@ -4,13 +4,17 @@ Then a whole Library (ingest, search, related, timeline, the CLI) on PostgreSQL 
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from pg_server import PgServer
 from typer.testing import CliRunner
 
 from backlist.errors import BacklistError
@@ -18,7 +22,6 @@ from backlist.model import Document, Passage, Turn
 from backlist.service import Library
 from backlist.store.base import DocFilter, DocLink, KeywordQuery, Store
 from backlist.store.migrate import copy_library
-from backlist.store.pg_server import PgServer
 from backlist.store.postgres import PostgresStore
 from backlist.store.sqlite import SQLiteStore
 
@@ -158,27 +161,85 @@ def test_record_source_drops_stale_documents(store: Store) -> None:
     assert store.stats()["sources"] == 2 and store.integrity_check() == "ok"
 
 
-def test_filters(store: Store) -> None:
-    fill(store)
+# --- filters: one case table generated from DocFilter's fields, run on both stores ---------------
+def filter_corpus(store: Store) -> None:
+    bounded_corpus(store)
     store.set_copies({"copy": "models"}, {"models": "https://example.com/models"})
-    all_ids = {"garden", "models", "undated", "copy"}
-    assert store.filtered_ids(DocFilter()) == all_ids
-    assert store.filtered_ids(DocFilter(include_drafts=True)) == all_ids | {"draft"}
-    assert store.filtered_ids(DocFilter(kinds=["podcast"])) == {"models"}
-    assert store.filtered_ids(DocFilter(since="2022-01-01")) == {"models", "copy"}
-    assert store.filtered_ids(DocFilter(until="2021-12-31")) == {"garden"}
-    assert store.filtered_ids(DocFilter(since="2021-01-01", until="2023-02-10")) == {"garden", "models"}
-    assert store.filtered_ids(DocFilter(include_duplicates=False)) == all_ids - {"copy"}
-    assert store.filtered_ids(DocFilter(speaker="lambert")) == {"models"}
-    assert store.filtered_ids(DocFilter(speaker="NATHAN L")) == {"models"}
-    assert store.filtered_ids(DocFilter(speaker="nobody")) == set()
-    assert store.filtered_ids(DocFilter(entity="gpt-4")) == {"models"}
-    assert store.filtered_ids(DocFilter(entity="openai")) == {"models"}  # entity or its parent
-    assert store.filtered_ids(DocFilter(entity="anthropic")) == {"garden"}
-    assert store.filtered_ids(DocFilter(ids=["garden", "draft", "zzz"])) == {"garden"}
-    assert store.filtered_ids(DocFilter(ids=[])) == set()
-    docs = store.list_documents(DocFilter(kinds=["post", "podcast"], since="2020-01-01"))
-    assert ids(docs) == ["garden", "models", "copy"]
+    store.set_doc_topics("garden", [("Gardening", 0.9)])
+    store.set_doc_topics("models", [("ai", 0.8)])
+    store.set_effective("u9", {"reading": True}, {"reading": "marked"})
+
+
+DEFAULT = {"garden", "models", "undated", "copy", "before", "between", "u9", "u10", "u100", "saved"}
+# For every DocFilter field: values and the documents of filter_corpus they must give. Each answer
+# differs from DEFAULT (DocFilter()'s), so a store that ignores the field fails.
+FILTER_CASES: dict[str, list[tuple[Any, set[str]]]] = {
+    "kinds": [(["podcast"], {"models"}), (["article", "podcast"], {"saved", "models"})],
+    "since": [("2022-01-01", {"models", "copy", "saved", "between"}),
+              ("2022-04-01", {"models", "copy", "saved"})],  # between may be earlier: left out
+    "until": [("2021-12-31", {"garden", "before"}), ("2020-01-01", set())],
+    "include_drafts": [(True, DEFAULT | {"draft"})],
+    "include_duplicates": [(False, DEFAULT - {"copy"})],
+    "speaker": [("lambert", {"models"}), ("NATHAN L", {"models"}), ("nobody", set())],
+    "entity": [("gpt-4", {"models"}), ("openai", {"models"}), ("anthropic", {"garden"})],  # or parent
+    "ids": [(["garden", "draft", "zzz"], {"garden"}), ([], set())],
+    "topic": [("gardening", {"garden"}), ("AI", {"models"}), ("garden", set())],
+    "author": [("ben writer", {"models"}), ("ANN AUTHOR", {"garden"}),
+               ("Ben", set()), ("Author", set())],  # the whole name of one author, any case
+    "reading": [(True, {"saved", "u9"}), (False, DEFAULT - {"saved", "u9"})],
+}
+
+
+def test_every_docfilter_field_has_a_case_with_an_effect() -> None:
+    """A field added to DocFilter fails here until it has cases (and so runs on both stores)."""
+    assert set(FILTER_CASES) == {f.name for f in dataclasses.fields(DocFilter)}
+    for name, cases in FILTER_CASES.items():
+        assert cases and all(expected != DEFAULT for _, expected in cases), name
+
+
+def test_every_filter_on_every_store(store: Store) -> None:
+    filter_corpus(store)
+    assert store.filtered_ids(DocFilter()) == DEFAULT
+    wrong = []
+    for name, cases in FILTER_CASES.items():
+        for value, expected in cases:
+            flt = DocFilter(**{name: value})
+            got = store.filtered_ids(flt)
+            listed = {d.id for d in store.list_documents(flt)}
+            if got != expected or listed != expected:
+                wrong.append(f"{name}={value!r}: {sorted(got)} / listed {sorted(listed)}, "
+                             f"want {sorted(expected)}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_filter_combinations_agree_across_stores(tmp_path: Path, pg_server: PgServer) -> None:
+    """Every pair of cases of two fields, on SQLite and PostgreSQL: the same documents, in the
+    same order, for every order."""
+    stores = [SQLiteStore(tmp_path / "a.db"), PostgresStore(pg_server.create_database())]
+    for s in stores:
+        filter_corpus(s)
+    singles = [(name, value) for name, cases in FILTER_CASES.items() for value, _ in cases]
+    checked = 0
+    for (a, va), (b, vb) in itertools.combinations(singles, 2):
+        if a == b:
+            continue
+        flt = DocFilter(**{a: va, b: vb})
+        for order in ("date", "date_desc", "source"):
+            answers = [[d.id for d in s.list_documents(flt, order)] for s in stores]
+            assert answers[0] == answers[1], (a, va, b, vb, order)
+        checked += 1
+    assert checked > 200
+    for s in stores:
+        s.close()
+
+
+def test_a_filter_field_no_store_handles_is_an_error(store: Store) -> None:
+    @dataclass
+    class WithMood(DocFilter):
+        mood: str | None = None
+
+    with pytest.raises(ValueError, match="DocFilter field 'mood' is not handled by the store"):
+        store.filtered_ids(WithMood(mood="glad"))
 
 
 def test_list_orders_and_undated_last(store: Store) -> None:
@@ -189,10 +250,195 @@ def test_list_orders_and_undated_last(store: Store) -> None:
     put(store, doc("p10", "ten", position="item 10"))
     put(store, doc("p9", "nine", position="item 9"))
     by_source = ids(store.list_documents(flt, "source"))
-    assert by_source == ["copy", "garden", "p9", "p10", "models", "draft", "undated"]
+    assert by_source == ["p9", "p10", "copy", "garden", "models", "draft", "undated"]  # 9 before 10
     assert all(d.turns == [] for d in store.list_documents(flt))
     assert store.list_documents(DocFilter(ids=["models"]), with_turns=True)[0].speakers == \
         ["Nathan Lambert", "Guest Host"]
+
+
+def bounded_corpus(store: Store) -> None:
+    """Undated pieces: two bounded (set_effective, as inference does), three with neither."""
+    fill(store)
+    for d in (doc("before", "Bounded above only.", source="dump.txt", position="line 30"),
+              doc("between", "Bounded on both sides.", source="dump.txt", position="line 20"),
+              doc("u10", "Neither, line ten.", source="dump.txt", position="line 10"),
+              doc("u9", "Neither, line nine.", source="dump.txt", position="line 9"),
+              doc("u100", "Neither, line hundred.", source="dump.txt", position="line 100"),
+              doc("saved", "Someone else's article.", kind="article", date="2022-05-05")):
+        put(store, d)
+    store.set_effective("before", {"date_latest": "2021-12-31"}, {"date_latest": "before review r1"})
+    store.set_effective("between", {"date_earliest": "2022-03-01", "date_latest": "2023-01-31"},
+                        {"date_earliest": "feed order", "date_latest": "feed order"})
+
+
+def test_date_bounds_filter_only_pieces_certainly_in_range(store: Store) -> None:
+    bounded_corpus(store)
+    dated_after = {"models", "copy", "saved"}
+    # since: dated on/after, or undated with an earliest bound on/after; a latest bound says nothing
+    assert store.filtered_ids(DocFilter(since="2022-01-01")) == dated_after | {"between"}
+    assert store.filtered_ids(DocFilter(since="2022-04-01")) == dated_after  # between may be earlier
+    # until: dated on/before, or undated with a latest bound on/before
+    assert store.filtered_ids(DocFilter(until="2021-12-31")) == {"garden", "before"}
+    assert store.filtered_ids(DocFilter(until="2023-01-31")) == {"garden", "before", "between", "saved"}
+    assert store.filtered_ids(DocFilter(since="2022-01-01", until="2023-01-31")) == {"between", "saved"}
+    # a bound is never shown as a date
+    between = store.get_document("between")
+    assert between is not None and between.date is None
+    assert (between.date_earliest, between.date_latest) == ("2022-03-01", "2023-01-31")
+    assert between.basis == {"date_earliest": "feed order", "date_latest": "feed order"}
+
+
+def test_date_order_uses_bounds_and_keeps_source_order(store: Store) -> None:
+    bounded_corpus(store)
+    flt = DocFilter(include_drafts=True)
+    assert ids(store.list_documents(flt)) == [
+        "garden", "before", "draft", "between", "saved", "models", "copy",  # date, else a bound
+        "u9", "u10", "u100", "undated"]  # neither: by source, then position (numbers as numbers)
+    assert ids(store.list_documents(flt, "date_desc")) == [
+        "copy", "models", "saved", "between", "draft", "before", "garden",
+        "u9", "u10", "u100", "undated"]
+    assert ids(store.list_documents(DocFilter(ids=["u100", "u9", "before", "between", "u10"]),
+                                    "source")) == ["u9", "u10", "between", "before", "u100"]
+
+
+def test_reading_filter(store: Store) -> None:
+    bounded_corpus(store)
+    store.set_effective("u9", {"reading": True}, {"reading": "saved from a newsletter"})
+    everything = store.filtered_ids(DocFilter())
+    assert store.filtered_ids(DocFilter(reading=True)) == {"saved", "u9"}
+    assert store.filtered_ids(DocFilter(reading=False)) == everything - {"saved", "u9"}
+    got = store.get_documents(["saved", "u9", "u10"])
+    assert got["saved"].is_reading and not got["saved"].reading  # by kind
+    assert got["u9"].is_reading and got["u9"].reading and not got["u10"].is_reading
+
+
+def test_effective_values_keep_the_content_hash_and_search_both_titles(store: Store) -> None:
+    d = doc("slug", "Models were compared.\n\nBenchmarks moved.", title="GPT 45 not a frontier model",
+            authors=["Ann Author"])
+    put(store, d)
+    store.set_effective("slug", {"title": "Why GPT-4.5 hit a wall",
+                                 "aliases": ["GPT 45 not a frontier model"],
+                                 "url": "https://x.test/gpt45", "date_earliest": "2025-02-01"},
+                        {"title": "link text in r1", "url": "directory page"})
+    got = store.get_document("slug")
+    assert got is not None and got.title == "Why GPT-4.5 hit a wall" and got.url == "https://x.test/gpt45"
+    assert got.aliases == ["GPT 45 not a frontier model"] and got.corrected == []
+    assert got.basis == {"title": "link text in r1", "url": "directory page"}
+    assert store.doc_hash("slug") == d.content_hash  # unchanged input stays unchanged
+    assert store.reader_fields(["slug"])["slug"] == {
+        "title": "GPT 45 not a frontier model", "subtitle": None, "date": None, "url": None,
+        "kind": "post", "authors": ["Ann Author"]}
+    # the keyword index holds the new title and the old one
+    for word in ("wall", "frontier"):
+        assert {h.doc_id for h in store.keyword_search(KeywordQuery(terms=(word,)), 5)} == {"slug"}, word
+    assert store.unembedded(5)[0][2] == "Why GPT-4.5 hit a wall"
+    with pytest.raises(ValueError, match="words"):
+        store.set_effective("slug", {"words": 3}, {})
+    store.set_effective("nope", {"title": "x"}, {})  # no such document: nothing happens
+    assert store.get_document("nope") is None and store.integrity_check() == "ok"
+
+
+def test_corrections_win_and_survive_reingest(store: Store) -> None:
+    d = doc("hello", "Hello everyone! Today a long post.\n\nAbout tomatoes.", title="Hello everyone!",
+            authors=["Ann Author"])
+    put(store, d)
+    store.set_correction("hello", "title", "Tomato season")
+    store.set_correction("hello", "date", "2024-07-01")
+    store.set_correction("hello", "authors", ["Ben Writer"])
+    got = store.get_document("hello")
+    assert got is not None
+    assert (got.title, got.date, got.authors) == ("Tomato season", "2024-07-01", ["Ben Writer"])
+    assert got.corrected == ["authors", "date", "title"]
+    assert got.basis["title"] == "corrected by the writer"
+    assert store.corrections() == {"hello": {"authors": ["Ben Writer"], "date": "2024-07-01",
+                                             "title": "Tomato season"}}
+    assert store.corrections("nope") == {}
+    assert {h.doc_id for h in store.keyword_search(KeywordQuery(terms=("season",)), 5)} == {"hello"}
+    assert store.filtered_ids(DocFilter(author="ben writer")) == {"hello"}
+    assert store.filtered_ids(DocFilter(since="2024-01-01")) == {"hello"}
+    # inference never overwrites a correction, but sets what is not corrected
+    store.set_effective("hello", {"title": "Inferred", "url": "https://x.test/hello"},
+                        {"title": "slug", "url": "feed"})
+    got = store.get_document("hello")
+    assert got is not None and got.title == "Tomato season" and got.url == "https://x.test/hello"
+    assert got.basis["title"] == "corrected by the writer" and got.basis["url"] == "feed"
+    # re-ingest rewrites the document: the corrections are applied again at once
+    put(store, doc("hello", "Hello everyone! Today a longer post.\n\nAbout tomatoes.",
+                   title="Hello everyone!", authors=["Ann Author"]))
+    got = store.get_document("hello")
+    assert got is not None and got.title == "Tomato season" and got.date == "2024-07-01"
+    assert store.reader_fields(["hello"])["hello"]["title"] == "Hello everyone!"
+    # even when the source dropped it for a while (no cascade: ids are stable)
+    store.record_source("archive/posts.zip", "substack", "fp", [])
+    assert store.get_document("hello") is None and "hello" in store.corrections()
+    put(store, d)
+    assert store.get_document("hello").title == "Tomato season"  # type: ignore[union-attr]
+    # clearing brings the reader's value back
+    store.clear_correction("hello", "title")
+    got = store.get_document("hello")
+    assert got is not None and got.title == "Hello everyone!" and got.corrected == ["authors", "date"]
+    assert "title" not in got.basis
+    assert store.keyword_search(KeywordQuery(terms=("season",)), 5) == []
+    store.clear_correction("hello", "title")  # nothing to clear: fine
+    for bad in ("words", "date_earliest", "text"):
+        with pytest.raises(ValueError, match=f"'{bad}' cannot be corrected; correctable fields: title"):
+            store.set_correction("hello", bad, "x")
+        with pytest.raises(ValueError, match="cannot be corrected"):
+            store.clear_correction("hello", bad)
+
+
+def test_reading_correction(store: Store) -> None:
+    fill(store)
+    store.set_correction("garden", "reading", True)
+    assert store.filtered_ids(DocFilter(reading=True)) == {"garden"}
+    got = store.get_document("garden")
+    assert got is not None and got.reading and got.is_reading and got.corrected == ["reading"]
+    store.set_effective("garden", {"reading": False}, {"reading": "inferred"})
+    assert store.filtered_ids(DocFilter(reading=True)) == {"garden"}
+    store.clear_correction("garden", "reading")
+    assert store.filtered_ids(DocFilter(reading=True)) == set()
+    store.set_correction("models", "kind", "article")  # a kind that is reading
+    assert store.filtered_ids(DocFilter(reading=True)) == {"models"}
+
+
+def test_a_version_2_library_is_upgraded_with_the_readers_values(tmp_path: Path, pg_server: PgServer) -> None:
+    """Step 3 adds the new columns to a library written before it and keeps each document's
+    reader values (so a later correction can be undone)."""
+    import sqlite3
+
+    import psycopg
+
+    from backlist.store import postgres_schema as ps
+    from backlist.store import sqlite as sq
+
+    row = ("old", "post", "a.md", "line 1", "Old title", "2020-01-01", '["Ann Author"]', "Some text.", 2, "h")
+    conn = sqlite3.connect(tmp_path / "old.db")
+    for _, script in sq.MIGRATIONS[:2]:
+        conn.executescript(script)
+    conn.execute("INSERT INTO documents(id, kind, source, position, title, date, authors, text, words, "
+                 "content_hash, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?, 'now')", row)
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    dsn = pg_server.create_database()
+    with psycopg.connect(dsn, autocommit=True) as pconn:
+        with pconn.transaction():
+            pconn.execute("CREATE TABLE schema_version (version integer PRIMARY KEY, "
+                          "applied_at timestamptz NOT NULL DEFAULT now())")
+            for version, script in ps.migrations()[:2]:
+                pconn.execute(script)
+                pconn.execute("INSERT INTO schema_version(version) VALUES (%s)", (version,))
+        pconn.execute("INSERT INTO documents(id, kind, source, position, title, date, authors, text, words, "
+                      "content_hash, ingested_at) VALUES (%s,%s,%s,%s,%s,%s,%s::jsonb,%s,%s,%s, 'now')", row)
+    for s in (SQLiteStore(tmp_path / "old.db"), PostgresStore(dsn)):
+        assert s.schema_version == 3  # type: ignore[attr-defined]
+        assert s.reader_fields() == {"old": {"title": "Old title", "subtitle": None, "date": "2020-01-01",
+                                             "url": None, "kind": "post", "authors": ["Ann Author"]}}
+        s.set_correction("old", "title", "New title")
+        s.clear_correction("old", "title")
+        got = s.get_document("old")
+        assert got is not None and got.title == "Old title" and not got.reading and got.aliases == []
+        s.close()
 
 
 # --- keyword search ---------------------------------------------------------------------------
@@ -344,20 +590,12 @@ def test_stats_equal_across_backends(tmp_path: Path, pg_server: PgServer) -> Non
 
 
 # --- PostgreSQL only: what SQLite has no counterpart for yet ----------------------------------
-@dataclass
-class AuthorFilter(DocFilter):
-    author: str | None = None
-
-
-def test_postgres_author_filter_and_read_only(pg_server: PgServer) -> None:
+def test_postgres_read_only_and_hnsw(pg_server: PgServer) -> None:
     dsn = pg_server.create_database()
     with pytest.raises(BacklistError, match="no library"):
         PostgresStore(dsn, read_only=True)
     s = PostgresStore(dsn)
     fill(s)
-    assert s.filtered_ids(AuthorFilter(author="ben writer")) == {"models"}
-    assert s.filtered_ids(AuthorFilter(author="Ann Author", kinds=["post"])) == {"garden"}
-    assert s.filtered_ids(AuthorFilter(author="Nobody")) == set()
     s.ensure_vectors(DIM, "m1")
     s.save_embeddings([(pid, vec(1, i)) for i, (pid, _, _) in enumerate(s.unembedded(100))])
     exact, hnsw = s.vector_search(vec(1, 3), 4, exact=True), s.vector_search(vec(1, 3), 4, exact=False)
@@ -382,8 +620,16 @@ def test_copy_library_sqlite_to_postgres_and_back(tmp_path: Path, pg_server: PgS
     src.add_metrics("garden", {"views": 3}, "csv")
     src.record_source("archive/posts.zip", "substack", "fp", ["garden", "copy"])
     src.set_meta("embedder_spec", "hash:8")
+    src.set_effective("undated", {"title": "Morning pages, every day", "aliases": ["Morning pages"],
+                                  "date_earliest": "2020-01-01", "date_latest": "2020-12-31",
+                                  "reading": True},
+                      {"title": "link text in models", "date_latest": "listed in review"})
+    src.set_correction("garden", "title", "Garden notes")
+    src.set_correction("garden", "authors", ["Ann Author", "Co Writer"])
+    src.set_correction("gone", "date", "2020-02-02")  # of a piece not in the library now: kept
     pg = PostgresStore(pg_server.create_database())
     counts = copy_library(src, pg)
+    assert counts["corrections"] == 3
     assert counts["documents"] == 5 and counts["vectors"] == counts["passages"] == 8
     q = vec(1, 2)
     assert sorted((round(h.score, 5), h.doc_id) for h in pg.vector_search(q, 8)) == \
@@ -393,6 +639,17 @@ def test_copy_library_sqlite_to_postgres_and_back(tmp_path: Path, pg_server: PgS
     back = SQLiteStore(tmp_path / "back.db")
     assert copy_library(pg, back)["vectors"] == 8
     assert back.stats() == src.stats() and back.links() == src.links()
+    for copy in (pg, back):  # what the library knows beyond the readers goes both ways
+        assert copy.corrections() == src.corrections()
+        assert copy.reader_fields() == src.reader_fields()
+        assert copy.get_documents(["garden", "undated"]) == src.get_documents(["garden", "undated"])
+        assert [h.doc_id for h in copy.keyword_search(KeywordQuery(terms=("every",)), 5)] == ["undated"]
+        assert copy.filtered_ids(DocFilter(reading=True)) == {"undated"}
+    undated = back.get_document("undated")
+    assert undated is not None and undated.aliases == ["Morning pages"] and undated.date is None
+    assert undated.basis == {"title": "link text in models", "date_latest": "listed in review"}
+    garden = back.get_document("garden")
+    assert garden is not None and garden.title == "Garden notes" and garden.corrected == ["authors", "title"]
     with pytest.raises(BacklistError, match="not empty"):
         copy_library(src, pg)
     lossy = PostgresStore(pg_server.create_database())

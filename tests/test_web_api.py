@@ -42,6 +42,7 @@ HOSTILE = Document(
           f'<a href="javascript:alert(5)">x</a> {{{{ 7*7 }}}} <iframe src="http://{ATTACKER}/f"></iframe>'),
     comments=[f"<script>alert('comment')</script><img src=http://{ATTACKER}/c.png>"],
 )
+REEF_DOCS = ("c579eda85991", "a2233cc85042")  # the oyster reef post and the living shorelines episode
 runner = CliRunner()
 
 
@@ -54,6 +55,9 @@ def build_web_library(folder: Path) -> Path:
             assert not report.errors, report.errors
             assert lib.import_metrics(DEMO / "metrics" / "dashboard.csv").matched == 4
             lib.store.write_document(HOSTILE, chunk(HOSTILE))
+            (folder / "topics.yaml").write_text("topics:\n- name: Reefs\n  description: oyster reefs\n")
+            for doc_id in REEF_DOCS:  # a topic, so --topic has something to filter on
+                lib.store.set_doc_topics(doc_id, [("Reefs", 1.0)], manual=True)
             lib.embed_pending()
             assert lib.get(HOSTILE_ID).url.startswith("javascript:")
     return folder
@@ -146,6 +150,125 @@ def test_api_equals_cli_json(client, library, monkeypatch, path, cli):
     assert r.status_code == 200, r.text
     assert r.json() == cli_json(library, *cli)
     assert r.json()  # not trivially equal
+
+
+# every option of each command, through the API and the CLI: the same answer
+@pytest.mark.parametrize("path, cli", [
+    ("/api/search?q=oyster&topic=Reefs", ["search", "oyster", "--topic", "Reefs"]),
+    ("/api/search?q=oyster&author=Maren%20Holt", ["search", "oyster", "--author", "Maren Holt"]),
+    ("/api/search?q=oyster&sort=date&k=3", ["search", "oyster", "--sort", "date", "-k", "3"]),
+    ("/api/search?q=oyster%20storms&recent=true", ["search", "oyster storms", "--recent"]),
+    ("/api/search?q=oyster&explain=true&mode=keyword", ["search", "oyster", "--explain", "--mode",
+                                                          "keyword"]),
+    ("/api/search?q=oyster&min_score=0.2", ["search", "oyster", "--min-score", "0.2"]),
+    ("/api/search?q=oyster&kind=post&kind=episode", ["search", "oyster", "--kind", "post", "--kind",
+                                                       "episode"]),
+    ("/api/search?q=oyster&since=2025-03-01&until=2025-05-31",
+     ["search", "oyster", "--since", "2025-03-01", "--until", "2025-05-31"]),
+    ("/api/search?q=living%20shorelines&entity=Ana%20Ruiz", ["search", "living shorelines", "--entity",
+                                                            "Ana Ruiz"]),
+    ("/api/search?q=oyster&since=2025-03&until=2025", ["search", "oyster", "--since", "2025-03",
+                                                         "--until", "2025"]),
+    ("/api/documents?until=last%20year", ["ls", "--until", "last year"]),  # words: the façade's
+    ("/api/search?q=oyster&per_doc=1&drafts=true", ["search", "oyster", "--per-doc", "1", "--drafts"]),
+    ("/api/documents?kind=episode&drafts=true", ["ls", "--kind", "episode", "--drafts"]),
+    ("/api/documents?sort=date_desc&topic=Reefs", ["ls", "--sort", "date_desc", "--topic", "Reefs"]),
+    ("/api/documents?sort=metric:views", ["ls", "--sort", "metric:views"]),
+    ("/api/documents?author=Maren%20Holt", ["ls", "--author", "Maren Holt"]),
+    ("/api/timeline?q=oyster&since=2025&topic=Reefs", ["timeline", "oyster", "--since", "2025",
+                                                       "--topic", "Reefs"]),
+    ("/api/top?by=views&kind=post", ["top", "--by", "views", "--kind", "post"]),
+    ("/api/documents?since=2025-04-01&until=2025-06-30", ["ls", "--since", "2025-04-01", "--until",
+                                                          "2025-06-30"]),
+    ("/api/timeline?q=oyster&kind=post", ["timeline", "oyster", "--kind", "post"]),
+    ("/api/top?by=views&topic=Reefs&k=1", ["top", "--by", "views", "--topic", "Reefs", "-k", "1"]),
+    ("/api/top?by=views&year=2025", ["top", "--by", "views", "--year", "2025"]),
+    ("/api/entities?kind=person", ["entities", "--kind", "person"]),
+    ("/api/topics", ["topics"]),
+])
+def test_api_options_equal_the_cli_options(client, library, monkeypatch, path, cli):
+    test_api_equals_cli_json(client, library, monkeypatch, path, cli)
+
+
+def test_narrowing_options_narrow(client):
+    """The options are applied, not accepted and dropped (as /api/search once did)."""
+    everything = {h["doc_id"] for h in client.get("/api/search?q=oyster&k=20").json()}
+    reefs = {h["doc_id"] for h in client.get("/api/search?q=oyster&k=20&topic=Reefs").json()}
+    assert reefs == set(REEF_DOCS) < everything
+    by_date = [h["date"] for h in client.get("/api/search?q=oyster&k=20&sort=date").json()]
+    assert by_date == sorted(by_date, reverse=True) and len(by_date) >= 3
+    assert all("explain" in h for h in client.get("/api/search?q=oyster&explain=true").json())
+
+
+@pytest.mark.parametrize("body, cli", [
+    ({"kind": ["episode"]}, ["--kind", "episode"]),
+    ({"since": "2025-05-01", "until": "2025-12-31"}, ["--since", "2025-05-01", "--until", "2025-12-31"]),
+    ({"topic": "Reefs"}, ["--topic", "Reefs"]),
+    ({"exclude": ["ef7cbb6811b8"]}, ["--exclude", "ef7cbb6811b8"]),
+    ({"not_cited": True}, ["--not-cited"]),
+    ({"author": "Maren Holt", "drafts": True}, ["--author", "Maren Holt", "--drafts"]),
+    ({"entity": "Ana Ruiz"}, ["--entity", "Ana Ruiz"]),
+])
+def test_related_options_equal_the_cli(client, library, monkeypatch, tmp_path, body, cli):
+    monkeypatch.setenv("BACKLIST_EMBEDDER", "hash")
+    draft = ("Kelp lines and oyster reefs both soften storms; my post 'What a winter of kelp farming "
+             "taught me' said so.")
+    (tmp_path / "draft.md").write_text(draft)
+    r = client.post("/api/related", json={"draft": draft, "k": 5, **body})
+    assert r.status_code == 200, r.text
+    assert r.json() == cli_json(library, "related", str(tmp_path / "draft.md"), "-k", "5", *cli)
+
+
+def route_table(app) -> list[tuple[str, set[str] | None]]:
+    """(path, methods) of every route, included routers flattened (FastAPI >= 0.16x keeps them
+    nested; older ones list them flat). methods None: a mounted app that takes any."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:
+        return [(r.path, getattr(r, "methods", None)) for r in app.routes]
+    return [(c.path, c.methods) for c in iter_route_contexts(app.routes)]
+
+
+def _api_get_routes(app) -> list[str]:
+    return [path for path, methods in route_table(app) if methods and "GET" in methods
+            and path != "/openapi.json"]
+
+
+def test_unknown_options_are_refused_on_every_route(client):
+    """Generated from the route table: no route ignores an option it does not take."""
+    fastapi_app = client.app.app
+    paths = [p.replace("{doc_id}", "c579eda85991").replace("{job_id}", "1")
+             .replace("{name}", "2025-01-01_to_2025-12-31").replace("{file}", "x.svg")
+             for p in _api_get_routes(fastapi_app)]
+    assert "/api/search" in paths and "/" in paths and len(paths) >= 15
+    needs = {"/api/search": "q=oyster&", "/api/timeline": "q=oyster&", "/api/top": "by=views&"}
+    for path in paths:
+        r = client.get(f"{path}?{needs.get(path, '')}topik=Reefs", headers={"accept": "application/json"})
+        assert r.status_code == 400 and "topik" in r.text, (path, r.status_code, r.text[:200])
+    typo = client.post("/api/related", json={"draft": "kelp", "not_citted": True})
+    assert typo.status_code == 400 and "not_citted" in typo.json()["error"]
+    ingest = client.post("/api/ingest", json={"paths": ["x"], "knd": "feed"})
+    assert ingest.status_code == 400 and "knd" in ingest.json()["error"]
+
+
+def test_k_is_capped_at_the_facades_limit(client):
+    from backlist.service import MAX_K
+
+    assert client.get(f"/api/search?q=oyster&k={MAX_K}").status_code == 200
+    for bad in (client.get(f"/api/search?q=oyster&k={MAX_K + 1}"),
+                client.post("/api/related", json={"draft": "kelp", "k": MAX_K + 1})):
+        assert bad.status_code == 400 and "k" in bad.json()["error"]
+
+
+def test_ingest_with_an_unknown_kind_names_the_reader_kinds(client, tmp_path):
+    from backlist.ingest import KINDS
+
+    r = client.post("/api/ingest", json={"paths": [str(tmp_path)], "kind": "podcast"})
+    assert r.status_code == 400
+    assert "podcast" in r.json()["error"] and all(k in r.json()["error"] for k in KINDS)
+    page = client.post("/library/ingest", data={"paths": str(tmp_path), "kind": "podcast"},
+                       headers={"accept": "text/html"})
+    assert page.status_code == 400 and all(k in page.text for k in KINDS)
 
 
 def test_related_puts_the_kelp_post_first(client, library, monkeypatch, tmp_path):
@@ -255,6 +378,35 @@ def test_host_and_cross_site_checks(client):
     assert fetched.status_code == 403
     same = client.post("/api/related", json={"draft": "kelp"}, headers={"origin": "http://127.0.0.1"})
     assert same.status_code == 200
+
+
+def _state_changing_routes(app) -> list[tuple[str, str]]:
+    """(method, path) of every route that is not GET/HEAD, from the app's route table (mounted
+    apps such as /mcp included: a Route with no methods takes any)."""
+    out = []
+    for path, methods in route_table(app):
+        if path.startswith("/static"):
+            continue
+        methods = methods or {"POST", "PUT", "DELETE"}
+        for method in sorted(set(methods) - {"GET", "HEAD", "OPTIONS"}):
+            out.append((method, path.replace("{job_id}", "1").replace("{doc_id}", "x")
+                        .replace("{name}", "2025-01-01_to_2025-12-31").replace("{file}", "x.svg")))
+    return out
+
+
+def test_origin_null_is_refused_on_every_state_changing_route(client):
+    # under Referrer-Policy no-referrer browsers send Origin: null on the app's own forms
+    assert client.get("/").headers["referrer-policy"] == "same-origin"
+    routes = _state_changing_routes(client.app.app)
+    assert {("POST", p) for p in ("/api/ingest", "/review", "/draft", "/draft/context",
+                                  "/library/ingest", "/api/related", "/mcp")} <= set(routes)
+    for method, path in routes:
+        for origin in ("null", "NULL", "http://evil.example", ""):
+            r = client.request(method, path, headers={"origin": origin}, content=b"{}")
+            assert r.status_code == 403, (method, path, origin, r.status_code)
+            assert "cross-site" in r.text
+        own = client.request(method, path, headers={"origin": "http://127.0.0.1"}, content=b"{}")
+        assert own.status_code != 403, (method, path)  # the refusal is the Origin's doing
 
 
 def test_binding_off_loopback_needs_a_token(library):
@@ -371,3 +523,76 @@ def test_server_starts_before_the_first_ingest(tmp_path, monkeypatch):
         assert lib_page.status_code == 200 and "no library here yet" in lib_page.text
         r = c.get("/api/search?q=x")
         assert r.status_code == 400 and "no library here yet" in r.json()["error"]
+
+
+# --- the API takes exactly the CLI's options, command by command (generated from both) ----------------
+API_OF_COMMAND = {"search": ("get", "/api/search"), "related": ("post", "/api/related"),
+                  "ls": ("get", "/api/documents"), "get": ("get", "/api/documents/{doc_id}"),
+                  "timeline": ("get", "/api/timeline"), "top": ("get", "/api/top"),
+                  "insights": ("get", "/api/insights"), "entities": ("get", "/api/entities"),
+                  "stats": ("get", "/api/stats"), "ingest": ("post", "/api/ingest")}
+# the CLI's arguments under their API names, and what only the terminal or a writable library has
+POSITIONAL = {"search": {"query": "q"}, "timeline": {"query": "q"}, "related": {"draft": "draft"},
+              "get": {"doc_id": "doc_id"}, "ingest": {"paths": "paths"}}
+CLI_ONLY = {"entities": {"refresh", "limit"}}  # refresh writes (the web reads); limit: table rows
+
+
+def cli_options(command: str) -> set[str]:
+    import typer.main
+
+    group = typer.main.get_command(cli_app)
+    cmd = group.commands[command]  # type: ignore[attr-defined]
+    names = set()
+    for param in cmd.params:
+        if param.param_type_name == "argument":
+            names.add(POSITIONAL[command][param.name])
+        elif param.name not in ("as_json", "help"):
+            names.add(max(param.opts, key=len).lstrip("-").replace("-", "_"))
+    return names - CLI_ONLY.get(command, set())
+
+
+def api_options(schema: dict, method: str, path: str) -> set[str]:
+    op = schema["paths"][path][method]
+    names = {p["name"] for p in op.get("parameters", [])}
+    ref = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in ref:
+        names |= set(schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[-1]]["properties"])
+    return names
+
+
+@pytest.mark.parametrize("command", sorted(API_OF_COMMAND))
+def test_the_api_takes_the_cli_options(client, command):
+    schema = client.get("/openapi.json").json()
+    method, path = API_OF_COMMAND[command]
+    assert api_options(schema, method, path) == cli_options(command)
+
+
+def test_the_web_asks_the_facade_not_the_index_or_the_store():
+    """Surfaces call backlist.service.Library: no import of backlist.index (but for type names),
+    no `.store` reached through the library."""
+    import ast
+
+    web = Path(__file__).resolve().parent.parent / "src" / "backlist" / "web"
+    found = []
+    for path in sorted(web.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                       and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("backlist.index") \
+                    and id(node) not in typing_only:
+                found.append(f"{path.name}:{node.lineno} imports {node.module}")
+            if isinstance(node, ast.Attribute) and node.attr == "store":
+                found.append(f"{path.name}:{node.lineno} reaches .store")
+    assert found == []
+
+
+def test_the_api_docs_page_reads_well(client):
+    page = client.get("/docs").text
+    assert "`" not in page  # summaries are prose, not Markdown shown raw
+    for shown in ("integer (1–100)", "post | episode | article | transcript | note",
+                  "relevance | date", "unknown fields are refused", "Only pieces by this writer."):
+        assert shown in page, shown
+    schema = client.get("/openapi.json").json()
+    params = schema["paths"]["/api/search"]["get"]["parameters"]
+    assert all(p.get("description") for p in params), [p["name"] for p in params if not p.get("description")]

@@ -183,16 +183,26 @@ def test_timeline_draws_its_chart(page, shots, base_url):
     expect(chart).to_be_visible()
     box = chart.bounding_box()
     assert box["width"] > 300 and box["height"] > 80
-    counts = [int(c) for c in page.locator("svg#timeline-chart rect.bar").evaluate_all(
+    counts = [int(c) for c in page.locator("svg#timeline-chart .bar").evaluate_all(
         "els => els.map(e => e.dataset.count)")]
     dated = httpx.get(f"{base_url}/api/timeline", params={"q": "oyster"}).json()["dated"]
     assert sum(counts) == len(dated) >= 2
-    heights = page.locator("svg#timeline-chart rect.bar").evaluate_all(
+    heights = page.locator("svg#timeline-chart .bar path").evaluate_all(
         "els => els.map(e => e.getBoundingClientRect().height)")
     assert max(heights) > 20
+    # the stylesheet themes the chart (the SVG has no inline style for the CSP to block)
+    fill = page.locator("svg#timeline-chart .bar path").first.evaluate("e => getComputedStyle(e).fill")
+    accent = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent')")
+    assert fill.replace(" ", "") == _rgb(accent.strip())
+    assert page.locator("svg#timeline-chart [style]").count() == 0
     assert page.locator("#dated .hit").count() == len(dated)
     page.screenshot(path=str(shots / "timeline.png"), full_page=True)
     page.watch.assert_clean()
+
+
+def _rgb(hex_colour: str) -> str:
+    h = hex_colour.lstrip("#")
+    return "rgb({},{},{})".format(*(int(h[i:i + 2], 16) for i in (0, 2, 4)))
 
 
 def test_performance_numbers_equal_the_cli(page, library, shots, monkeypatch):

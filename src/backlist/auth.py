@@ -13,9 +13,25 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
+from backlist.errors import BacklistError
+
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]],
                    Awaitable[None]]
 COOKIE = "backlist_token"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # names a server may bind without a token
+LOOPBACK_HOSTS = (*LOOPBACK, "[::1]")  # the same, as they appear in a Host header
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """The one rule for every server: binding anything but loopback needs a token (one clear
+    BacklistError otherwise)."""
+    if not is_loopback(host) and not token:
+        raise BacklistError(f"--host {host} is reachable from other machines: pass --token (or "
+                            "set BACKLIST_TOKEN); clients then send 'Authorization: Bearer TOKEN'")
 
 
 def token_of(scope: dict[str, Any]) -> str | None:

@@ -6,7 +6,6 @@ taken from the archive passes through backlist.safe before it reaches the termin
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -15,16 +14,39 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from backlist.contracts import DOC_KINDS, READER_KINDS, doc_full, doc_summary, hit_json, readers_help
+from backlist.contracts import DOC_KINDS, doc_full, doc_summary, hit_json, readers_help
 from backlist.errors import BacklistError
+from backlist.render import json_text, metric_text, plural
 from backlist.safe import one_line, terminal_text
 from backlist.store.base import DocFilter
 
 T = TypeVar("T")
+
+
+_METAVARS = {"int": "INTEGER", "float": "NUMBER", "str": "TEXT", "bool": None}
+
+
+def _metavar(self: Any, ctx: Any) -> str | None:
+    """Help shows TEXT / INTEGER / NUMBER / PATH for a value and nothing for a flag (typer's
+    default shows Python types such as <bool> and <list[str]>)."""
+    if self.metavar is not None:
+        return self.metavar
+    if getattr(self, "is_flag", False):
+        return None
+    label = self.display_type(ctx).strip("<>")
+    if label.startswith("list[") and label.endswith("]"):
+        label = label[5:-1]
+    return _METAVARS.get(label, "PATH" if "path" in label.lower() or label in ("file", "directory")
+                         else label.upper())
+
+
+typer.core.TyperOption.display_type_rich = _metavar  # type: ignore[method-assign,assignment]
+typer.core.TyperArgument.display_type_rich = _metavar  # type: ignore[method-assign,assignment]
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="A writer's archive as a searchable, citable local library.")
 # Piped output is not wrapped at 80 columns; a terminal gets its own width.
@@ -42,6 +64,16 @@ KIND_OPT = Annotated[list[str] | None, typer.Option(
 K_OPT = Annotated[int, typer.Option("-k", help="How many documents (1-100).")]
 TOPIC_OPT = Annotated[str | None, typer.Option(help="Only pieces tagged with this topic.")]
 AUTHOR_OPT = Annotated[str | None, typer.Option(help="Only pieces by this writer.")]
+SPEAKER_OPT = Annotated[str | None, typer.Option(help="Only passages NAME says.")]
+ENTITY_OPT = Annotated[str | None, typer.Option(
+    help="Only documents that mention this model, lab or person (see `backlist entities`).")]
+DRAFTS_OPT = Annotated[bool, typer.Option(help="Include unpublished drafts.")]
+LAZY_OPT = Annotated[bool, typer.Option(
+    help="Load the embedding model on the first search instead of at start.")]
+# The optional extra that brings each optional import (one line when it is missing).
+EXTRAS = {"fastapi": "web", "uvicorn": "web", "jinja2": "web", "starlette": "web",
+          "multipart": "web", "markupsafe": "web", "psycopg": "postgres", "pgvector": "postgres",
+          "psycopg_pool": "postgres", "matplotlib": "web"}
 
 
 def _version(value: bool) -> None:
@@ -92,26 +124,23 @@ def _run(fn: Callable[[Any], T], read_only: bool = True) -> T:
 
 
 def _json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def _date_opt(value: str | None, name: str) -> str | None:
-    if value is None:
-        return None
-    from backlist.query_args import parse_date
-
-    try:
-        return parse_date(value, end=name == "until")
-    except ValueError as exc:
-        _fail(f"--{name}: {exc}")
-    return None
+    sys.stdout.write(json_text(data) + "\n")
 
 
 def _filters(kind=None, since=None, until=None, speaker=None, drafts=False, entity=None,
              topic=None, author=None) -> DocFilter:
-    return DocFilter(kinds=kind or (), since=_date_opt(since, "since"),
-                     until=_date_opt(until, "until"), speaker=speaker, include_drafts=drafts,
-                     entity=entity, topic=topic, author=author)
+    """The options as a DocFilter; date words stay as typed (the façade parses them)."""
+    return DocFilter(kinds=kind or (), since=since, until=until, speaker=speaker,
+                     include_drafts=drafts, entity=entity, topic=topic, author=author)
+
+
+def _missing_extra(exc: ImportError) -> None:
+    """One line naming the extra to install, for an optional import that failed."""
+    name = (exc.name or "").split(".")[0]
+    if name not in EXTRAS:
+        raise exc
+    _fail(f"this needs {name}, which comes with an optional extra: pip install "
+          f"'backlist[{EXTRAS[name]}]'")
 
 
 def _t(text: str | None) -> str:
@@ -136,8 +165,17 @@ def ingest(
         help="Follow symbolic links that lead out of the folders given.")] = False,
 ) -> None:
     """Read an archive into the library. Unchanged inputs are skipped; changed ones replaced."""
-    if kind and kind not in READER_KINDS:
-        _fail(f"--kind {kind}: unknown kind (choose from {', '.join(READER_KINDS)})")
+    from backlist.service import check_reader_kind, missing_inputs
+
+    try:
+        check_reader_kind(kind)
+    except BacklistError as exc:
+        _fail(f"--{exc}")
+    missing = missing_inputs(paths)
+    if len(missing) == len(paths):  # nothing to read: no library folder is made for it
+        for path in missing[:-1]:
+            err.print(f"[red]error:[/] {_t(path)}: no such file or folder", highlight=False)
+        _fail(f"{missing[-1]}: no such file or folder")
     if not (math.isfinite(max_file_mb) and max_file_mb > 0):
         _fail(f"--max-file-mb {max_file_mb}: give a positive number of megabytes")
     if not (math.isfinite(max_seconds) and max_seconds > 0):
@@ -199,52 +237,66 @@ def _print_report(report, stats: dict[str, Any], where: Path) -> None:
     for line in report.warnings:
         err.print(f"[yellow]warning:[/] {_t(line)}", highlight=False)
     for v in report.vanished:
-        err.print(f"[yellow]missing:[/] {_t(v['path'])} is gone; its {v['documents']} "
-                  "document(s) stay in the library", highlight=False)
+        err.print(f"[yellow]missing:[/] {_t(v['path'])} is gone; its "
+                  f"{plural(v['documents'], 'document')} stay in the library", highlight=False)
     if report.did_nothing and report.sources_unchanged:
-        out.print(f"Nothing to do: {report.sources_unchanged} input(s) unchanged since the last "
-                  "ingest.")
+        out.print(f"Nothing to do: {plural(report.sources_unchanged, 'input')} unchanged since "
+                  "the last ingest.")
     else:
+        changes = [f"{n} {what}" for n, what in (
+            (report.documents_new, "new"), (report.documents_updated, "updated"),
+            (report.documents_unchanged, "unchanged"), (report.documents_removed, "removed")) if n]
+        total = sum((report.documents_new, report.documents_updated,
+                     report.documents_unchanged, report.documents_removed))
+        unchanged = f" ({report.sources_unchanged} unchanged)" if report.sources_unchanged else ""
         out.print(
-            f"Read {report.sources_read} input(s) ({report.sources_unchanged} unchanged): "
-            f"{report.documents_new} new, {report.documents_updated} updated, "
-            f"{report.documents_unchanged} unchanged, {report.documents_removed} removed "
-            f"document(s); {report.passages_added} passages indexed, "
-            f"{report.passages_embedded} embedded.")
+            f"Read {plural(report.sources_read, 'input')}{unchanged}: "
+            f"{', '.join(changes) or 'no'} {'document' if total == 1 else 'documents'}; "
+            f"{plural(report.passages_added, 'passage')} indexed, "
+            f"{report.passages_embedded:,} embedded.")
     for src in report.sources:
         out.print(f"  {_t(src.path)} ({src.kind}): {_source_line(src.documents, src.counts)}",
                   highlight=False)
     n = report.totals.get("transcripts_not_fetched", 0)
     if n:
-        out.print(f"{n} episode(s) link a transcript that was not fetched; pass --fetch.")
+        out.print(f"{plural(n, 'episode')} link{'s' if n == 1 else ''} a transcript that was not "
+                  "fetched; pass --fetch.")
     if report.skipped_files:
-        out.print(f"Skipped {len(report.skipped_files)} file(s):")
+        out.print(f"Skipped {plural(len(report.skipped_files), 'file')}:")
         for line in report.skipped_files[:10]:
             out.print(f"  {_t(line)}", highlight=False)
         if len(report.skipped_files) > 10:
             out.print(f"  … and {len(report.skipped_files) - 10} more")
     missing = stats["passages"] - stats["embedded_passages"]
-    out.print(f"Library: {stats['documents']} documents ({stats['duplicates']} linked copies), "
-              f"{stats['words']:,} words, in {_t(str(where))}"
-              + (f"; {missing} passages not embedded yet" if missing else ""))
+    copies = f" ({plural(stats['duplicates'], 'linked copy', 'linked copies')})" \
+        if stats["duplicates"] else ""
+    out.print(f"Library: {plural(stats['documents'], 'document')}{copies}, "
+              f"{plural(stats['words'], 'word')}, in {_t(str(where))}"
+              + (f"; {plural(missing, 'passage')} not embedded yet" if missing else ""))
 
 
 def _source_line(documents: int, counts: dict[str, int]) -> str:
-    labels = {"drafts": "draft(s)", "metrics_attached": "with metrics",
-              "metrics_missing": "without metrics", "transcripts_not_fetched":
-              "transcript(s) not fetched", "files_skipped": "file(s) skipped"}
-    bits = [f"{documents} document(s)"] + [f"{v} {labels.get(k, k)}" for k, v in counts.items()]
+    labels = {"drafts": ("draft", "drafts"), "metrics_attached": ("with metrics",) * 2,
+              "metrics_missing": ("without metrics",) * 2,
+              "transcripts_not_fetched": ("transcript not fetched", "transcripts not fetched"),
+              "files_skipped": ("file skipped", "files skipped")}
+    bits = [plural(documents, "document")] + [
+        plural(v, *labels.get(k, (k, k))) for k, v in counts.items() if v]
     return ", ".join(bits)
 
 
 # --- reading -------------------------------------------------------------------------------------
 @app.command("ls")
 def ls_cmd(kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
-           drafts: Annotated[bool, typer.Option(help="Include unpublished drafts.")] = False,
+           speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
+           author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
+           order: Annotated[str, typer.Option(
+               "--sort", help="date (oldest first, undated last), date_desc, or metric:NAME (best "
+                              "first; see `backlist stats`).")] = "date",
            as_json: JSON_OPT = False) -> None:
-    """List documents, oldest first; undated ones last."""
-    flt = _filters(kind, since, until, drafts=drafts)
-    docs = _run(lambda lib: lib.list(flt))
+    """List documents, oldest first (or as --sort says); undated ones last."""
+    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
+    docs = _run(lambda lib: lib.list(flt, order=order))
     if as_json:
         _json([doc_summary(d) for d in docs])
         return
@@ -256,7 +308,7 @@ def ls_cmd(kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = No
         table.add_row(d.id, d.date or "undated", d.kind, _t(d.title or "(untitled)"),
                       str(d.words), d.duplicate_of or "")
     out.print(table)
-    out.print(f"{len(docs)} document(s)")
+    out.print(plural(len(docs), "document"))
 
 
 @app.command()
@@ -308,7 +360,8 @@ def links(doc_id: str, as_json: JSON_OPT = False) -> None:
 
 @app.command()
 def stats(as_json: JSON_OPT = False) -> None:
-    """Counts by kind and by year, words, and index status."""
+    """Counts by kind and by year, words, index status, and the metrics `top` and `insights`
+    take."""
     data = _run(lambda lib: lib.stats())
     if as_json:
         _json(data)
@@ -321,10 +374,20 @@ def stats(as_json: JSON_OPT = False) -> None:
         for name, row in data[key].items():
             table.add_row(name, str(row["documents"]), f"{row['words']:,}")
         out.print(table)
-    out.print(f"{data['documents']} documents, {data['words']:,} words, "
-              f"{data['duplicates']} linked copies, {data['drafts']} drafts, "
-              f"{data['undated']} undated; {data['passages']} passages "
-              f"({data['embedded_passages']} embedded)")
+    extra = [plural(data["duplicates"], "linked copy", "linked copies")] \
+        if data["duplicates"] else []
+    extra += [plural(data["drafts"], "draft")] if data["drafts"] else []
+    extra += [f"{data['undated']:,} undated"] if data["undated"] else []
+    out.print(", ".join([plural(data["documents"], "document"), plural(data["words"], "word"),
+                         *extra])
+              + f"; {plural(data['passages'], 'passage')} ({data['embedded_passages']:,} embedded)")
+    if data.get("metrics"):
+        out.print("Metrics (for `backlist top --by NAME` and `insights --by NAME`): "
+                  + ", ".join(f"{_t(name)} ({plural(n, 'piece')})"
+                              for name, n in data["metrics"].items()), highlight=False)
+    else:
+        out.print("No metrics yet: a Substack export brings open rates; `backlist metrics import "
+                  "FILE.csv` adds others.")
     if data["embeddings_missing"]:
         out.print(f"[yellow]{data['embeddings_missing']} passages have no embedding yet: semantic "
                   "and hybrid search fall back to keywords for them (run `backlist ingest` again "
@@ -379,28 +442,30 @@ def _print_hits(hits, query_terms: list[str]) -> None:
 def search(
     query: Annotated[str, typer.Argument(help="Words, \"a phrase\", or prefix*.")],
     k: K_OPT = 10,
-    mode: Annotated[str, typer.Option(help="hybrid (default), keyword or semantic.")] = "hybrid",
+    mode: Annotated[str, typer.Option(
+        help="hybrid (default: meaning and words together), keyword (your words ranked by "
+             "BM25; \"quoted phrases\" and prefix* work) or semantic (meaning only).")] = "hybrid",
     kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
-    speaker: Annotated[str | None, typer.Option(help="Only passages NAME says.")] = None,
-    entity: Annotated[str | None, typer.Option(help="Only documents that mention this model, lab "
-                                                    "or person (see `backlist entities`).")] = None,
-    topic: TOPIC_OPT = None,
-    author: AUTHOR_OPT = None,
+    speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
+    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
+    per_doc: Annotated[int, typer.Option(help="Passages shown per document.")] = 3,
     explain: Annotated[bool, typer.Option(help="Say how each hit scored and which words matched.")]
     = False,
-    min_score: Annotated[float, typer.Option(help="Leave out hits scoring below this.")] = 0.0,
+    min_score: Annotated[float | None, typer.Option(
+        help="Leave out hits scoring below this (hybrid scores can be negative; off by "
+             "default).")] = None,
     sort: Annotated[str, typer.Option(help="relevance (default) or date (newest first).")] = "relevance",
     recent: Annotated[bool, typer.Option(help="Favour newer pieces among relevant ones.")] = False,
     as_json: JSON_OPT = False,
 ) -> None:
-    """Find where you wrote or talked about something: one hit per document, best passages below.
-
-    Words are OR-ed and ranked by BM25; "quoted phrases" and prefix* work too."""
+    """Find where you wrote or talked about something, by meaning and words together (hybrid,
+    the default: a hit need not share your words); one hit per document, best passages below."""
     from backlist.index.search import terms
 
-    flt = _filters(kind, since, until, speaker, entity=entity, topic=topic, author=author)
-    hits = _run(lambda lib: lib.search(query, k=k, mode=mode, flt=flt, explain=explain,
-                                       min_score=min_score, sort=sort, recent=recent))
+    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
+    hits = _run(lambda lib: lib.search(query, k=k, mode=mode, flt=flt, per_doc=per_doc,
+                                       explain=explain, min_score=min_score, sort=sort,
+                                       recent=recent))
     if as_json:
         for note in hits.notes:
             err.print(f"note: {note}", highlight=False)
@@ -414,7 +479,8 @@ def related(
     draft: Annotated[str, typer.Argument(help="A draft file, or - for standard input.")],
     k: K_OPT = 10,
     kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
-    topic: TOPIC_OPT = None,
+    speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
+    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
     exclude: Annotated[list[str] | None, typer.Option(help="Leave out this piece (repeatable).")]
     = None,
     not_cited: Annotated[bool, typer.Option(help="Only pieces the draft does not already cite.")]
@@ -424,7 +490,7 @@ def related(
     """What you have already published that relates to a draft: the pieces it cites first, then
     related ones, each with its reason."""
     text = _read_draft(draft)
-    flt = _filters(kind, since, until, topic=topic)
+    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
     hits, key = _run(lambda lib: (lib.related(text, k=k, flt=flt, exclude=exclude or (),
                                               not_cited=not_cited), lib.key_terms(text)))
     if as_json:
@@ -449,15 +515,19 @@ def _read_draft(draft: str) -> str:
 @app.command()
 def timeline(
     query: str,
-    kind: KIND_OPT = None,
-    entity: Annotated[str | None, typer.Option(help="Only documents that mention it.")] = None,
+    kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
+    speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
+    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
     as_json: JSON_OPT = False,
 ) -> None:
     """What you said about something over time: oldest first, undated pieces listed apart."""
     from backlist.index.search import terms
 
-    result = _run(lambda lib: lib.timeline(query, flt=_filters(kind, entity=entity)))
+    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
+    result = _run(lambda lib: lib.timeline(query, flt=flt))
     if as_json:
+        for note in result.notes:
+            err.print(f"note: {note}", highlight=False)
         _json({"dated": [hit_json(h) for h in result.dated],
                "undated": [hit_json(h) for h in result.undated]})
         return
@@ -511,20 +581,65 @@ def mcp(
     port: Annotated[int, typer.Option(help="Port with --http.")] = 8765,
     token: Annotated[str | None, typer.Option(
         envvar="BACKLIST_TOKEN", help="Required when binding anything but loopback.")] = None,
+    lazy: LAZY_OPT = False,
 ) -> None:
     """Serve the library to agents over the Model Context Protocol (stdio by default)."""
-    from backlist.mcp_server import LOOPBACK, serve
+    from backlist.auth import check_bind
+    from backlist.mcp_server import serve
 
-    if http and host not in LOOPBACK:
-        if not token:
-            _fail(f"--host {host} is reachable from other machines: pass --token (or set "
-                  "BACKLIST_TOKEN); clients then send 'Authorization: Bearer TOKEN'")
-        err.print(f"Serving on {host}:{port} with a token required on every request.")
     try:
+        if http:
+            check_bind(host, token)
+            _check_port(host, port)
+        if not lazy:
+            _warm_up()
+        if http:
+            err.print(f"backlist: MCP over HTTP at {_url(host, port)}mcp"
+                      + ("; a token is required on every request" if token else ""),
+                      highlight=False)
         serve(STATE["library"], http=http, host=host, port=port, token=token,
               database=STATE.get("database"))
     except BacklistError as exc:
         _fail(str(exc))
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with one line, before anything says "serving", when the port cannot be bound."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+            probe.bind((host, port))
+    except OSError as exc:
+        raise BacklistError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): is another "
+                            "server running? Pass --port to use another port") from exc
+
+
+def _warm_up() -> None:
+    """Load the embedding model before serving (one line saying so), so the first search does
+    not wait for it; nothing to load for a library without embeddings or before an ingest."""
+    from backlist.service import Library
+
+    try:
+        lib = Library(STATE["library"], read_only=True, database=STATE.get("database"))
+    except BacklistError:
+        return  # no library yet: the server says so on the first call
+    try:
+        if not lib.stats()["embedded_passages"]:
+            return
+        err.print(f"backlist: loading the embedding model ({_t(lib.embedder_spec)}) so the first "
+                  "search is quick (--lazy skips this) …", highlight=False)
+        started = time.monotonic()
+        lib.warm_up()
+        err.print(f"backlist: model ready in {time.monotonic() - started:.1f} s", highlight=False)
+    finally:
+        lib.close()
 
 
 @app.command()
@@ -532,17 +647,11 @@ def migrate(to: Annotated[str, typer.Option(
         "--to", help="A postgresql:// URL of an empty database.")]) -> None:
     """Copy this library (documents, passages with their vectors, topics, tags, metrics,
     entities, citations) into a PostgreSQL database, without re-embedding; counts are verified."""
-    from backlist.service import open_store
-    from backlist.store.migrate import copy_library
-
-    def work(lib):
-        dst = open_store(lib.dir, read_only=False, database=to)
-        try:
-            return copy_library(lib.store, dst)
-        finally:
-            dst.close()
-
-    counts = _run(work)
+    try:
+        counts = _run(lambda lib: lib.migrate(to))
+    except ImportError as exc:
+        _missing_extra(exc)
+        return
     out.print("Copied and verified: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
@@ -552,15 +661,21 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     token: Annotated[str | None, typer.Option(
         envvar="BACKLIST_TOKEN", help="Required when binding anything but loopback.")] = None,
+    lazy: LAZY_OPT = False,
 ) -> None:
     """The library in a browser, with the JSON API at /api and MCP for agents at /mcp."""
-    from backlist.web.app import LOOPBACK
-    from backlist.web.app import serve as serve_web
+    from backlist.auth import check_bind
 
-    if host not in LOOPBACK and not token:
-        _fail(f"--host {host} is reachable from other machines: pass --token (or set "
-              "BACKLIST_TOKEN)")
     try:
+        from backlist.web.app import serve as serve_web
+    except ImportError as exc:
+        _missing_extra(exc)
+        return
+    try:
+        check_bind(host, token)
+        _check_port(host, port)
+        if not lazy:
+            _warm_up()
         serve_web(STATE["library"], host, port, token, STATE.get("database"))
     except BacklistError as exc:
         _fail(str(exc))
@@ -670,27 +785,31 @@ app.add_typer(metrics_app, name="metrics")
 def metrics_import(csv_file: Path) -> None:
     """Import a dashboard CSV: a key column (id, post_id, url or slug), then numeric columns."""
     result = _run(lambda lib: lib.import_metrics(csv_file), read_only=False)
-    out.print(f"Matched {result.matched} row(s); columns: {', '.join(result.columns) or 'none'}.")
+    out.print(f"Matched {plural(result.matched, 'row')}; columns: {', '.join(result.columns) or 'none'}.")
     for row in result.unmatched:
         err.print(f"[yellow]unmatched:[/] {_t(str(csv_file))}: {_t(row)}", highlight=False)
 
 
 @app.command()
 def top(
-    by: Annotated[str, typer.Option("--by", help="Metric name, e.g. open_rate or views.")],
+    metric: Annotated[str, typer.Option("--by", help="Metric name, e.g. open_rate or views.")],
     year: Annotated[str | None, typer.Option(help="Only pieces from this year.")] = None,
     topic: Annotated[str | None, typer.Option(help="Only pieces with this topic.")] = None,
     k: Annotated[int, typer.Option("-k", help="How many pieces.")] = 20,
+    kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
+    speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, author: AUTHOR_OPT = None,
+    drafts: DRAFTS_OPT = False,
     as_json: JSON_OPT = False,
 ) -> None:
-    """The best-performing pieces by a metric."""
-    rows = _run(lambda lib: lib.top(by, year, topic, k))
+    """The best-performing pieces by a metric (`backlist stats` lists them)."""
+    flt = _filters(kind, since, until, speaker, drafts, entity, None, author)
+    rows = _run(lambda lib: lib.top(metric, year, topic, k, flt=flt if flt != DocFilter() else None))
     if as_json:
-        _json([{**doc_summary(d), by: v} for d, v in rows])
+        _json([{**doc_summary(d), metric: v} for d, v in rows])
         return
     for n, (d, v) in enumerate(rows, start=1):
-        out.print(f"{n}. {_t(d.title or '(untitled)')} · {d.date or 'undated'} · {_t(by)} {v:g}",
-                  highlight=False)
+        out.print(f"{n}. {_t(d.title or '(untitled)')} · {d.date or 'undated'} · {_t(metric)} "
+                  f"{metric_text(metric, v)}", highlight=False)
 
 
 @app.command()
@@ -704,16 +823,20 @@ def insights(
         _json(report)
         return
     o = report["overall"]
-    out.print(f"[bold]{_t(metric)}[/]: {o['n']} pieces, median {o['median']:g} "
-              f"(range {o['min']:g}-{o['max']:g})")
+
+    def val(v: float) -> str:
+        return metric_text(metric, v)
+
+    out.print(f"[bold]{_t(metric)}[/]: {plural(o['n'], 'piece')}, median {val(o['median'])} "
+              f"(range {val(o['min'])}-{val(o['max'])})")
     for name, rows in report["groups"].items():
         table = Table(title=f"by {name}", header_style="bold")
         for col in ("group", "n", "median", "p25-p75", "range", "reading"):
             table.add_column(col)
         for r in rows:
-            spread = f"{r['p25']:g}-{r['p75']:g}" if "p25" in r else ""
-            table.add_row(_t(r["group"]), str(r["n"]), f"{r['median']:g}", spread,
-                          f"{r['min']:g}-{r['max']:g}", r["verdict"])
+            spread = f"{val(r['p25'])}-{val(r['p75'])}" if "p25" in r else ""
+            table.add_row(_t(r["group"]), str(r["n"]), val(r["median"]), spread,
+                          f"{val(r['min'])}-{val(r['max'])}", r["verdict"])
         out.print(table)
 
 
@@ -728,16 +851,115 @@ def review(
         _fail(f"{year}: give a year like 2025")
     if year is None and not (since and until):
         _fail("give a year, or both --since and --until")
-    start = f"{year}-01-01" if year else _date_opt(since, "since")
-    end = f"{year}-12-31" if year else _date_opt(until, "until")
-    target = out_file or Path(f"review-{year or f'{start}-to-{end}'}.md")
-    result = _run(lambda lib: lib.review(start, end, target), read_only=False)
+    start, end = (year, year) if year else (since or "", until or "")
+    target = out_file or Path(f"review-{year or _file_part(f'{start}-to-{end}')}.md")
+    try:
+        result = _run(lambda lib: lib.review(start, end, target), read_only=False)
+    except ImportError as exc:
+        _missing_extra(exc)
+        return
     out.print(f"Wrote {result.path}")
     for chart in result.charts:
         out.print(f"  chart: {chart.path_png} and {chart.path_svg}")
 
 
+# --- the demo ---------------------------------------------------------------------------------------
+DEMO_QUERY = "growing seaweed through the cold months"
+DEMO_DRAFT = ("Draft: what the oyster reef taught our town about storms. After the nor'easter, "
+              "the marsh behind the reef held while the sea wall failed.")
+
+
+def demo_archive() -> Path | None:
+    """examples/demo-archive of a checkout (or an editable install), found from the package."""
+    import backlist
+
+    here = Path(backlist.__file__).resolve().parent  # src/backlist
+    for root in (here.parent.parent, here.parent):
+        if (root / "examples" / "demo-archive").is_dir():
+            return root / "examples" / "demo-archive"
+    return None
+
+
+@app.command()
+def demo() -> None:
+    """Try backlist on the bundled demo archive: ingest it into a fresh library (a temporary
+    folder unless --library is given), show a cited search and a related result, and say how
+    to go on."""
+    import tempfile
+
+    archive = demo_archive()
+    if archive is None:
+        _fail("the demo archive (examples/demo-archive) is not here: it comes with a checkout "
+              "of the repository (pip install -e .), not with the package alone")
+        return
+    if STATE["library"] is None:
+        STATE["library"] = Path(tempfile.mkdtemp(prefix="backlist-demo-"))
+    where = STATE["library"]
+    out.print(f"[bold]1. Ingesting[/] the demo archive ({_t(str(archive))}) into "
+              f"{_t(str(where))}", highlight=False)
+
+    def work(lib):
+        with _IngestProgress() as on:
+            report = lib.ingest([str(archive)], progress=on)
+        hits = lib.search(DEMO_QUERY, k=3, per_doc=1)
+        related = lib.related(DEMO_DRAFT, k=3)
+        return report, lib.stats(), hits, related, lib.key_terms(DEMO_DRAFT)
+
+    report, stats, hits, related_hits, key = _run(work, read_only=False)
+    from backlist.index.search import terms
+
+    out.print(f"   {plural(stats['documents'], 'document')} (posts, podcast episodes, a saved "
+              f"article), {plural(stats['passages'], 'passage')} indexed.\n")
+    out.print(f"[bold]2. A search[/]: backlist search \"{DEMO_QUERY}\"", highlight=False)
+    out.print("   (hybrid: it finds the piece by meaning even where the words differ)\n")
+    _print_hits(hits, terms(DEMO_QUERY))
+    out.print("[bold]3. Related to a draft[/]: backlist related draft.md", highlight=False)
+    out.print(f"   draft: “{_t(DEMO_DRAFT)}”\n", highlight=False)
+    _print_hits(related_hits[:2], key)
+    lib_opt = f"--library {where}"
+    out.print("[bold]Go on:[/]")
+    out.print(f"   backlist {lib_opt} search \"kelp\" --explain    try your own questions here",
+              highlight=False)
+    out.print("   backlist ingest PATH    your own archive (a Substack export, Markdown, feeds, "
+              "transcripts, saved pages) into ~/.local/share/backlist, or --library DIR before "
+              "the command", highlight=False)
+    out.print(f"   backlist {lib_opt} serve    the library in a browser", highlight=False)
+    out.print(f"   backlist {lib_opt} mcp    for agents (Claude Code, Codex…) over MCP",
+              highlight=False)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _file_part(text: str) -> str:
+    """Date words as a file-name part: 'last year-to-this month' -> last-year-to-this-month."""
+    import re
+
+    return re.sub(r"[^\w.-]+", "-", text).strip("-")
+
+
+GLOBAL_OPTIONS = ("--library", "-L", "--database")
+
+
+def _misplaced_global(argv: list[str]) -> str | None:
+    """A global option given after the command (`backlist search x --library DIR`): the hint."""
+    command = next((i for i, a in enumerate(argv) if not a.startswith("-")
+                    and (i == 0 or argv[i - 1] not in GLOBAL_OPTIONS)), None)
+    if command is None:
+        return None
+    for a in argv[command + 1:]:
+        if a == "--":
+            return None
+        name = a.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            return (f"{name} goes before the command: backlist {name} VALUE {argv[command]} …")
+    return None
+
+
 def run() -> None:
+    hint = _misplaced_global(sys.argv[1:])
+    if hint:
+        err.print(f"[red]error:[/] {escape(hint)}", highlight=False)
+        sys.exit(2)
     try:
         app()
     except BacklistError as exc:

@@ -16,27 +16,45 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from backlist.auth import check_bind, is_loopback
 from backlist.contracts import DOC_KINDS
 from backlist.errors import BacklistError
-from backlist.query_args import parse_date
-from backlist.render import citation, document_markdown, hits_markdown
+from backlist.render import (
+    citation,
+    document_markdown,
+    entities_markdown,
+    hits_markdown,
+    json_text,
+    metric_text,
+    plural,
+    topics_markdown,
+)
 from backlist.safe import md_text, safe_url
-from backlist.service import MAX_DRAFT_CHARS, MAX_ID_CHARS, MAX_QUERY_CHARS, Library
+from backlist.service import MAX_DRAFT_CHARS, MAX_ID_CHARS, MAX_K, MAX_QUERY_CHARS, Library
 from backlist.store.base import DocFilter
 from backlist.tokens import Budget
 
 DEFAULT_TOKENS = 2000
 HARD_CAP = 8000
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 Opener = Callable[[], Library]
 Tokens = Annotated[int, Field(ge=100, description=f"Token budget for the answer (default "
                                                   f"{DEFAULT_TOKENS}, capped at {HARD_CAP}).")]
 Query = Annotated[str, Field(max_length=MAX_QUERY_CHARS, description="What to look for, in plain "
                                                                      "words.")]
-Kind = Annotated[str | None, Field(max_length=20, description=", ".join(DOC_KINDS))]
-DateArg = Annotated[str | None, Field(max_length=40, description="2025, 2025-03 or 2025-03-14")]
+K = Annotated[int, Field(ge=1, le=MAX_K, description=f"How many documents (1-{MAX_K}).")]
+Kind = Annotated[str | list[str] | None, Field(
+    max_length=20, description="Only this kind (or these kinds): " + ", ".join(DOC_KINDS))]
+DateArg = Annotated[str | None, Field(max_length=40, description=(
+    "2025, 2025-03, 2025-03-14 or words like 'last year', 'last May'"))]
 Name = Annotated[str | None, Field(max_length=200)]
+Speaker = Annotated[str | None, Field(max_length=200, description=(
+    "Only passages this person says (interviews)"))]
+Entity = Annotated[str | None, Field(max_length=200, description=(
+    "Only pieces that mention this model, lab or person (see the entities tool)"))]
+Topic = Annotated[str | None, Field(max_length=200, description="Only pieces with this topic")]
+Author = Annotated[str | None, Field(max_length=200, description="Only pieces by this writer")]
+Drafts = Annotated[bool, Field(description="Include unpublished drafts")]
 
 
 class ToolFailure(Exception):
@@ -47,52 +65,48 @@ def _cap(max_tokens: int) -> int:
     return max(100, min(int(max_tokens), HARD_CAP))
 
 
-def _date(value: str | None, name: str, end: bool = False) -> str | None:
-    if not value:
-        return None
-    try:
-        return parse_date(value, end=end)
-    except ValueError as exc:
-        raise ToolFailure(f"bad {name} date: {exc}") from exc
-
-
-def _filter(kind: str | None = None, since: str | None = None, until: str | None = None,
-            speaker: str | None = None, **extra: Any) -> DocFilter:
-    return DocFilter(kinds=[kind] if kind else (), since=_date(since, "since"),
-                     until=_date(until, "until", end=True), speaker=speaker or None, **extra)
+def _filter(kind: str | list[str] | None = None, since: str | None = None,
+            until: str | None = None, speaker: str | None = None, entity: str | None = None,
+            topic: str | None = None, author: str | None = None, drafts: bool = False,
+            **extra: Any) -> DocFilter:
+    """The tool's filter arguments as the façade's DocFilter (date words parsed there)."""
+    kinds = [kind] if isinstance(kind, str) else list(kind or ())
+    return DocFilter(kinds=kinds, since=since or None, until=until or None,
+                     speaker=speaker or None, entity=entity or None, topic=topic or None,
+                     author=author or None, include_drafts=drafts, **extra)
 
 
 # --- tools: (open library, arguments) -> Markdown ----------------------------------------------
-def search(open_lib: Opener, query: Query,
-           k: Annotated[int, Field(ge=1, le=50, description="How many documents.")] = 8,
+def search(open_lib: Opener, query: Query, k: K = 8,
            mode: Literal["hybrid", "keyword", "semantic"] = "hybrid",
            kind: Kind = None, since: DateArg = None, until: DateArg = None,
-           speaker: Annotated[str | None, Field(max_length=200, description=(
-               "Only passages this person says (interviews)"))] = None,
-           topic: Annotated[str | None, Field(max_length=200, description="Only pieces with this "
-                                                                          "topic")] = None,
-           author: Annotated[str | None, Field(max_length=200, description="Only pieces by this "
-                                                                           "writer")] = None,
+           speaker: Speaker = None, entity: Entity = None, topic: Topic = None,
+           author: Author = None, drafts: Drafts = False,
+           per_doc: Annotated[int, Field(ge=1, le=10, description="Passages per document")] = 3,
            sort: Literal["relevance", "date"] = "relevance",
            recent: Annotated[bool, Field(description="Favour newer pieces among relevant ones, "
                                                      "for 'my latest take on X'")] = False,
            explain: Annotated[bool, Field(description="Say how each hit scored")] = False,
+           min_score: Annotated[float | None, Field(description=(
+               "Leave out hits scoring below this (hybrid scores can be negative)"))] = None,
            max_tokens: Tokens = DEFAULT_TOKENS) -> str:
     """Search the writer's archive for a topic, claim, name or phrase. Returns the best documents
     (one per piece) with their best passages, each cited with title, date, URL and id, and the
     speaker for interview passages. mode: hybrid (default, best), keyword (exact words; supports
     "phrases" and prefix*), semantic (meaning only)."""
-    hits = open_lib().search(query, k=k, mode=mode, sort=sort, recent=recent, explain=explain,
-                             flt=_filter(kind, since, until, speaker, topic=topic, author=author))
+    hits = open_lib().search(query, k=k, mode=mode, per_doc=per_doc, sort=sort, recent=recent,
+                             explain=explain, min_score=min_score,
+                             flt=_filter(kind, since, until, speaker, entity, topic, author, drafts))
     return hits_markdown(hits, _cap(max_tokens), f"Search: {query}", hits.notes)
 
 
 def related(open_lib: Opener,
             draft: Annotated[str, Field(max_length=MAX_DRAFT_CHARS,
                                         description="The draft text (Markdown or plain).")],
-            k: Annotated[int, Field(ge=1, le=30)] = 8,
+            k: K = 8,
             kind: Kind = None, since: DateArg = None, until: DateArg = None,
-            topic: Name = None,
+            speaker: Speaker = None, entity: Entity = None, topic: Topic = None,
+            author: Author = None, drafts: Drafts = False,
             exclude: Annotated[list[str], Field(max_length=50, description="ids to leave out")] = [],  # noqa: B006
             not_cited: Annotated[bool, Field(description="Only pieces the draft does not cite")] = False,
             max_tokens: Tokens = DEFAULT_TOKENS) -> str:
@@ -100,8 +114,8 @@ def related(open_lib: Opener,
     pieces the draft already cites (links, quoted titles, "my post on ..."), marked "cited in the
     draft", then pieces related by content, each with a short reason. The draft itself is left
     out if it is already in the archive. Use this to find references and avoid repeating oneself."""
-    hits = open_lib().related(draft, k=k, flt=_filter(kind, since, until, topic=topic),
-                              exclude=exclude, not_cited=not_cited)
+    flt = _filter(kind, since, until, speaker, entity, topic, author, drafts)
+    hits = open_lib().related(draft, k=k, flt=flt, exclude=exclude, not_cited=not_cited)
     return hits_markdown(hits, _cap(max_tokens), "Past pieces related to the draft", hits.notes)
 
 
@@ -126,7 +140,8 @@ def get_document(open_lib: Opener,
 
 
 def list_documents(open_lib: Opener, kind: Kind = None, since: DateArg = None,
-                   until: DateArg = None,
+                   until: DateArg = None, speaker: Speaker = None, entity: Entity = None,
+                   topic: Topic = None, author: Author = None, drafts: Drafts = False,
                    sort: Annotated[str, Field(max_length=80,
                                               description="date, date_desc, or metric:NAME")] = "date",
                    limit: Annotated[int, Field(ge=1, le=500)] = 50,
@@ -134,18 +149,13 @@ def list_documents(open_lib: Opener, kind: Kind = None, since: DateArg = None,
     """List documents with optional filters, sorted by date (oldest first), newest first, or by a
     performance metric (e.g. sort='metric:open_rate') when metrics were imported."""
     lib = open_lib()
-    flt = _filter(kind, since, until, include_duplicates=False)
-    if sort.startswith("metric:"):
-        metric = sort.split(":", 1)[1]
-        docs = [d for d, _ in lib.top(metric, k=1000, flt=flt)]
-    elif sort in ("date", "date_desc"):
-        docs = lib.list(flt, order=sort)
-    else:
-        raise ToolFailure("sort must be date, date_desc or metric:NAME")
+    flt = _filter(kind, since, until, speaker, entity, topic, author, drafts,
+                  include_duplicates=False)
+    docs = lib.list(flt, order=sort)
     budget = Budget(_cap(max_tokens))
-    budget.add(f"{len(docs)} documents")
+    budget.add(plural(len(docs), "document"))
     for d in docs[:limit]:
-        metrics = ", ".join(f"{md_text(k)}={v:g}" for k, v in sorted(d.metrics.items()))
+        metrics = ", ".join(f"{md_text(k)}={metric_text(k, v)}" for k, v in sorted(d.metrics.items()))
         line = (f"- {d.date or 'undated'} · {d.kind} · **{md_text(d.title) or '(untitled)'}** · "
                 f"{safe_url(d.url) or 'no URL'} · id `{d.id}` · {d.words} words")
         if not budget.add(line + (f" · {metrics}" if metrics else "")):
@@ -153,10 +163,14 @@ def list_documents(open_lib: Opener, kind: Kind = None, since: DateArg = None,
     return budget.text("({n} more left out to fit the token budget.)")
 
 
-def timeline(open_lib: Opener, query: Query, max_tokens: Tokens = DEFAULT_TOKENS) -> str:
+def timeline(open_lib: Opener, query: Query, kind: Kind = None, since: DateArg = None,
+             until: DateArg = None, speaker: Speaker = None, entity: Entity = None,
+             topic: Topic = None, author: Author = None, drafts: Drafts = False,
+             max_tokens: Tokens = DEFAULT_TOKENS) -> str:
     """What the writer said about a topic over time: every document that discusses it, oldest
     first with the quoting passage and date; undated pieces listed apart."""
-    result = open_lib().timeline(query)
+    result = open_lib().timeline(
+        query, flt=_filter(kind, since, until, speaker, entity, topic, author, drafts))
     half = _cap(max_tokens) // (2 if result.undated else 1)
     out = hits_markdown(result.dated, half, f"Timeline: {query} (oldest first)", result.notes)
     if result.undated:
@@ -166,43 +180,46 @@ def timeline(open_lib: Opener, query: Query, max_tokens: Tokens = DEFAULT_TOKENS
 
 def library_stats(open_lib: Opener) -> str:
     """Counts of documents and words by kind and year, and index status (passages, embeddings)."""
-    return json.dumps(open_lib().stats(), indent=1)
+    return json_text(open_lib().stats(), indent=1)
 
 
 def top_documents(open_lib: Opener,
                   metric: Annotated[str, Field(max_length=80, description="e.g. open_rate, views")],
-                  year: Annotated[str | None, Field(max_length=4)] = None, topic: Name = None,
-                  k: Annotated[int, Field(ge=1, le=100)] = 10,
-                  max_tokens: Tokens = DEFAULT_TOKENS) -> str:
+                  year: Annotated[str | None, Field(max_length=4)] = None, topic: Topic = None,
+                  k: K = 10, kind: Kind = None, since: DateArg = None, until: DateArg = None,
+                  speaker: Speaker = None, entity: Entity = None, author: Author = None,
+                  drafts: Drafts = False, max_tokens: Tokens = DEFAULT_TOKENS) -> str:
     """The best-performing pieces by a metric (imported with `backlist metrics import`, or open
-    rates from a Substack export), optionally in one year or topic."""
-    rows = open_lib().top(metric, year, topic, k)
+    rates from a Substack export), optionally in one year or topic or any filter."""
+    flt = _filter(kind, since, until, speaker, entity, None, author, drafts)
+    rows = open_lib().top(metric, year, topic, k, flt=flt if flt != DocFilter() else None)
     budget = Budget(_cap(max_tokens))
     budget.add(f"Top {len(rows)} by {md_text(metric)}")
     for n, (d, v) in enumerate(rows, start=1):
-        if not budget.add(f"{n}. {citation(d)} · {md_text(metric)} {v:g}"):
+        if not budget.add(f"{n}. {citation(d)} · {md_text(metric)} {metric_text(metric, v)}"):
             break
     return budget.text("({n} more left out to fit the token budget.)")
 
 
-def topics(open_lib: Opener) -> str:
+def topics(open_lib: Opener, max_tokens: Tokens = DEFAULT_TOKENS) -> str:
     """The writer's topics (topics.yaml) with document counts per year."""
-    return json.dumps(open_lib().topics(), indent=1)
+    return topics_markdown(open_lib().topics(), _cap(max_tokens))
 
 
 def entities(open_lib: Opener,
              kind: Annotated[Literal["model", "org", "person", "paper"] | None,
                              Field(description="Only this kind")] = None,
-             limit: Annotated[int, Field(ge=1, le=500)] = 40) -> str:
+             limit: Annotated[int, Field(ge=1, le=500)] = 40,
+             max_tokens: Tokens = DEFAULT_TOKENS) -> str:
     """Models, labs, people (guests apart from mentions) and papers the archive returns to, with
     document counts and first and last mention dates."""
-    return json.dumps(open_lib().entities(kind)[:limit], indent=1)
+    return entities_markdown(open_lib().entities(kind)[:limit], _cap(max_tokens))
 
 
 def insights(open_lib: Opener, metric: Annotated[str, Field(max_length=80)] = "open_rate") -> str:
     """What performs, by topic, format, length and weekday: n, median, spread; groups too small to
-    compare are flagged, not ranked."""
-    return json.dumps(open_lib().insights(metric), indent=1)
+    compare are flagged, not ranked. JSON (archive text escaped as in every JSON answer)."""
+    return json_text(open_lib().insights(metric), indent=1)
 
 
 def links(open_lib: Opener, id: Annotated[str, Field(max_length=MAX_ID_CHARS)],
@@ -254,7 +271,7 @@ def create_server(library_path: str | os.PathLike[str] | None = None,
     from mcp.server.mcpserver.exceptions import ResourceNotFoundError
     from mcp.server.mcpserver.prompts.base import Prompt
 
-    server = MCPServer(name="backlist", instructions=(
+    server = MCPServer(name="backlist", log_level="WARNING", instructions=(
         "The writer's own archive: newsletter posts, podcast episodes and interviews, saved "
         "articles. Use `search` to find where something was said, `related` with a draft to find "
         "past pieces to reference, `timeline` for how a view changed, and `get_document` to read "
@@ -390,12 +407,8 @@ def http_app(server, host: str, port: int, token: str | None):
 
     names = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
     security = TransportSecuritySettings(
-        enable_dns_rebinding_protection=host in LOOPBACK, allowed_hosts=names,
+        enable_dns_rebinding_protection=is_loopback(host), allowed_hosts=names,
         allowed_origins=[f"http://{n}" for n in names])
+    check_bind(host, token)
     app = server.streamable_http_app(host=host, transport_security=security)
-    if host in LOOPBACK and not token:
-        return app
-    if not token:
-        raise BacklistError(f"binding {host} (not loopback) needs a token: pass --token or set "
-                            "BACKLIST_TOKEN")
-    return require_token(app, token)
+    return require_token(app, token) if token else app

@@ -7,6 +7,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+# Kinds that are the writer's reading (saved articles), never their own work; a document of
+# another kind is reading when marked so (Document.reading). Document.is_reading applies it.
+READING_KINDS: tuple[str, ...] = ("article",)
+
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 
 
@@ -49,6 +53,18 @@ class Document:
     metrics: dict[str, float] = field(default_factory=dict)
     is_draft: bool = False
     duplicate_of: str | None = None
+    # What the library knows about the piece beyond what its reader saw (not in content_hash):
+    date_earliest: str | None = None  # ISO date bounds when the day is unknown: bounds, never a date
+    date_latest: str | None = None
+    aliases: list[str] = field(default_factory=list)  # other titles the piece is known as
+    basis: dict[str, str] = field(default_factory=dict)  # field -> where its value came from
+    corrected: list[str] = field(default_factory=list)  # fields the writer corrected
+    reading: bool = False  # the writer marked it as reading, not their own work
+
+    @property
+    def is_reading(self) -> bool:
+        """The writer's reading rather than their own work: marked so, or of a reading kind."""
+        return self.reading or self.kind in READING_KINDS
 
     @property
     def words(self) -> int:

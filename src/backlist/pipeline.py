@@ -108,6 +108,8 @@ class Ingestor:
             started = time.perf_counter()
             report.passages_embedded = self.embed_pending(progress)
             report.seconds_embedding = time.perf_counter() - started
+            if report.passages_embedded:
+                self.link_named()
         return report
 
     def _ingest_unit(self, unit: SourceUnit, ctx: ReadContext, site: str | None,
@@ -199,6 +201,7 @@ class Ingestor:
         """Link copies to their canonical piece, then rebuild the citation graph (which pieces
         link to or name which earlier pieces) over the canonical ones."""
         from backlist.index.citations import citation_graph
+        from backlist.index.quotes import paragraph_finder
 
         docs = self.store.list_documents(DocFilter(include_drafts=True))
         duplicate_of, urls = link_copies(docs)
@@ -206,9 +209,17 @@ class Ingestor:
         for d in docs:
             d.duplicate_of = duplicate_of.get(d.id)
             d.url = d.url or urls.get(d.id)
-        self.store.set_links(citation_graph(docs))
-        self.store.set_meta("links_version", str(int(self.store.get_meta("links_version") or 0) + 1))
+        self.store.set_links(citation_graph(docs, paragraph_finder(self.store.doc_passages)))
+        self.link_named()
         self.store.set_meta("links_dirty", "0")
+
+    def link_named(self) -> None:
+        """Add "In my post <Title>" links resolved by content (index/named.py): they need
+        embeddings, so this runs again after embedding."""
+        from backlist.index.named import add_named_links
+
+        add_named_links(self.store, self._embedder)
+        self.store.set_meta("links_version", str(int(self.store.get_meta("links_version") or 0) + 1))
 
     def embed_pending(self, progress: Progress | None = None, batch: int = EMBED_BATCH) -> int:
         todo = self.store.count_unembedded()

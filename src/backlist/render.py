@@ -6,21 +6,80 @@ links or HTML, and only http(s)/mailto URLs are shown.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
+from typing import Any
 
 from backlist.index.search import Hit
-from backlist.model import Document
-from backlist.safe import md_quote_text, md_text, safe_url
+from backlist.model import Document, Passage
+from backlist.safe import md_link, md_quote_text, md_text, safe_url
 from backlist.tokens import Budget
+
+# What JSON output writes as \uXXXX even though JSON allows it raw: DEL and C1 controls,
+# bidirectional overrides, isolates and marks, line/paragraph separators, lone surrogates
+# (json.dumps escapes C0 itself). Outside strings JSON is ASCII, so replacing them in the
+# encoded text keeps it valid JSON.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                          "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def json_text(data: Any, indent: int | None = 2) -> str:
+    """The one JSON encoding of every surface (CLI --json, MCP): readable UTF-8, with control
+    characters and bidi overrides escaped as \\uXXXX so no terminal or viewer acts on them."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def citation(doc: Document) -> str:
+    """A result's citation for agents: **title** · date · kind · <url> · id `…`."""
     bits = [f"**{md_text(doc.title) or '(untitled)'}**", doc.date or "undated", doc.kind]
     url = safe_url(doc.url)
     if url:
         bits.append(f"<{url}>")
     bits.append(f"id `{doc.id}`")
     return " · ".join(bits)
+
+
+def paste_citation(doc: Document, passage: Passage | None = None) -> str:
+    """A Markdown citation to paste into a draft (the web's "copy citation"): the quote, then the
+    title linked, date and URL, or the backlist id when there is no web URL."""
+    url = safe_url(doc.url)
+    web = url if url and url.lower().startswith(("http://", "https://")) else None
+    lines = []
+    if passage is not None:
+        lines += [f"> {md_quote_text(window(passage.text, [], 600))}", ""]
+    tail = f" — {web}" if web else f" (backlist id {doc.id})"
+    lines.append(f"— {md_link(doc.title or '(untitled)', web)}, {doc.date or 'undated'}{tail}")
+    return "\n".join(lines)
+
+
+def entities_markdown(rows: Sequence[dict[str, Any]], max_tokens: int) -> str:
+    """The entity table for agents, archive names escaped like every Markdown answer."""
+    budget = Budget(max_tokens)
+    budget.add(plural(len(rows), "entity", "entities"))
+    for r in rows:
+        guest = f" · guest in {r['guest_in']}" if r.get("guest_in") else ""
+        line = (f"- **{md_text(r['entity'])}** ({md_text(r['kind'])}) · "
+                f"{plural(r['documents'], 'document')} · {plural(r['mentions'], 'mention')}"
+                f"{guest} · first {r.get('first') or 'undated'} · last {r.get('last') or 'undated'}")
+        if not budget.add(line):
+            break
+    return budget.text("({n} more left out to fit the token budget.)")
+
+
+def topics_markdown(rows: Sequence[dict[str, Any]], max_tokens: int) -> str:
+    """Topics with counts per year, for agents, names escaped."""
+    budget = Budget(max_tokens)
+    budget.add(plural(len(rows), "topic") if rows else "No topics yet (run `backlist topics suggest`, "
+               "then `backlist tag`).")
+    for r in rows:
+        years = ", ".join(f"{md_text(y)}: {n}" for y, n in sorted(r.get("by_year", {}).items()))
+        about = f" — {md_text(r['description'])}" if r.get("description") else ""
+        if not budget.add(f"- **{md_text(r['name'])}**{about} · {plural(r['documents'], 'document')}"
+                          + (f" ({years})" if years else "")):
+            break
+    return budget.text("({n} more left out to fit the token budget.)")
 
 
 def quote(text: str) -> str:
@@ -100,3 +159,16 @@ def window(text: str, words: list[str], width: int = 360) -> str:
     if end < len(text) and text.rfind(" ", start, end) > start:
         end = text.rfind(" ", start, end)
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """"1 draft", "2 drafts", "3 linked copies" (many given for irregular plurals)."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
+def metric_text(name: str, value: float) -> str:
+    """A metric as people read it: a rate (open_rate, click_rate…) between 0 and 1 as a
+    percent (50.5%), anything else as the number."""
+    if name.lower().endswith("rate") and 0 <= value <= 1:
+        return f"{value * 100:.1f}%"
+    return f"{value:g}"

@@ -3,6 +3,8 @@ same answer. A surface parses its input, calls one method here, and formats the 
 
 Input checks that every surface needs (empty queries, sizes, kinds, modes, date words) live here
 and raise UsageError / NotFoundError, which each surface maps to its own error in one place.
+Dates in a DocFilter (and review spans) are what the user typed ("2025-03", "last year"): the
+façade parses them (backlist.query_args), so surfaces pass strings through.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime as dt
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from backlist.index.embed import DEFAULT_SPEC, Embedder, load_embedder
 from backlist.index.search import Hit, Searcher
 from backlist.model import Document, Passage
 from backlist.pipeline import Ingestor, IngestReport, Progress
+from backlist.query_args import parse_date
 from backlist.store.base import DocFilter, DocLink, Store
 from backlist.store.sqlite import SQLiteStore
 
@@ -94,6 +97,12 @@ class Library:
                 self._embedder = load_embedder(self.embedder_spec)
             return self._embedder
 
+    def warm_up(self) -> str:
+        """Load the embedding model now (servers do it at start, so the first search does not
+        wait for it); returns the embedder's spec."""
+        self.embedder()
+        return self.embedder_spec
+
     def use_embedder(self, spec: str) -> None:
         load_embedder(spec)  # a bad spec fails here, before anything is saved or wiped
         if spec != self.embedder_spec or self.store.get_meta("embedder_spec") is None:
@@ -105,6 +114,7 @@ class Library:
                max_bytes: int | None = None, embed: bool = True, fetch_remote: bool = False,
                max_seconds: float | None = 300.0, progress: Progress | None = None,
                follow_links: bool = False) -> IngestReport:
+        check_reader_kind(kind)
         return self._ingestor.run(paths, kind, site, max_bytes, embed, fetch_remote, max_seconds,
                                   progress, follow_links)
 
@@ -125,9 +135,15 @@ class Library:
     # --- reading ----------------------------------------------------------------------------
     def list(self, flt: DocFilter | None = None, order: str = "date",
              with_turns: bool = False) -> builtins.list[Document]:
-        """Documents matching flt; speaker turns (large for interviews) only if asked: `get`
-        returns one document with them."""
-        return self.store.list_documents(flt or DocFilter(), order, with_turns=with_turns)
+        """Documents matching flt, by date (oldest first, undated last), date_desc, or
+        metric:NAME (best first, only pieces with the metric). Speaker turns (large for
+        interviews) only if asked: `get` returns one document with them."""
+        flt = _check_filter(flt)
+        if order.startswith("metric:"):
+            return [d for d, _ in self.top(order.split(":", 1)[1], k=1000, flt=flt)]
+        if order not in ("date", "date_desc", "source"):
+            raise UsageError(f"sort {order!r}: choose date, date_desc or metric:NAME")
+        return self.store.list_documents(flt, order, with_turns=with_turns)
 
     def get(self, doc_id: str) -> Document:
         doc_id = _need(doc_id, "document id", MAX_ID_CHARS)
@@ -170,10 +186,28 @@ class Library:
         return out
 
     def stats(self) -> dict[str, Any]:
+        """Counts by kind and year, index status, and the metrics pieces carry (name -> number
+        of pieces with it: the names `top` and `insights` take)."""
         data = self.store.stats()
         data["embeddings_missing"] = data["passages"] - data["embedded_passages"]
         data["schema_version"] = getattr(self.store, "schema_version", None)
+        counts: dict[str, int] = {}
+        for values in self.store.metrics().values():
+            for name in values:
+                counts[name] = counts.get(name, 0) + 1
+        data["metrics"] = dict(sorted(counts.items()))
         return data
+
+    def migrate(self, to: str) -> dict[str, int]:
+        """Copy this library into the empty PostgreSQL database at `to` (documents, passages
+        with their vectors, topics, tags, metrics, entities, citations); counts are verified."""
+        from backlist.store.migrate import copy_library
+
+        dst = open_store(self.dir, read_only=False, database=to)
+        try:
+            return copy_library(self.store, dst)
+        finally:
+            dst.close()
 
     def sources(self) -> builtins.list[dict[str, Any]]:
         return self.store.sources()
@@ -232,23 +266,59 @@ class Library:
         """The library's pieces a text links to or names (see index/citations.py). The index of
         titles and URLs is built once per library version (every ingest that relinks bumps it)."""
         from backlist.index.citations import CitationIndex, references
+        from backlist.index.quotes import QuoteIndex
 
         version = self.store.get_meta("links_version") or "0"
         with self._embedder_lock:
             if self._citations is None or self._citations[0] != version:
                 docs = self.store.list_documents(DocFilter(include_duplicates=True))
-                self._citations = (version, CitationIndex(docs))
-            index = self._citations[1]
+                self._citations = (version, (CitationIndex(docs), QuoteIndex(docs)))
+            index, quotes = self._citations[1]
         canon = self.store.canonical_map()
         out, seen = [], set()
         today = dt.date.today().isoformat()
-        found = references(index, text, date=today)
+        found = references(index, text, date=today) + self._quotes(quotes, text)
+        found += self._named_by_content(index, text, found)
         for ref in found + self._mentions_by_content(text, found, today):
             ref.doc_id = canon.get(ref.doc_id, ref.doc_id)
             if ref.doc_id not in seen:
                 seen.add(ref.doc_id)
                 out.append(ref)
         return sorted(out, key=lambda r: (r.start, r.doc_id))
+
+    def _quotes(self, quotes: Any, text: str) -> builtins.list[Any]:
+        """The pieces a text quotes word for word (index/quotes.py), with the quoted passage."""
+        from backlist.index.citations import Reference
+
+        out = []
+        for q in quotes.quotes_in(text):
+            para = next((p.idx for p in self.store.doc_passages(q.target_id)
+                         if p.start <= q.target_start < p.end), None)
+            out.append(Reference(q.target_id, "quote", q.evidence(para), q.source_start,
+                                 q.source_end, para))
+        return out
+
+    def _named_by_content(self, index: Any, text: str,
+                          found: builtins.list[Any]) -> builtins.list[Any]:
+        """"In my post <Title>, …" with a title the library does not know, resolved by content
+        like "my post on X" (keyword and semantic agree, MENTION_COSINE, MENTION_MARGIN) over the
+        title and the rest of its sentence; the evidence is the title as written."""
+        from backlist.index.citations import Reference, named_titles
+
+        searcher = Searcher(self)
+        if not searcher.has_vectors():
+            return []
+        itself = searcher._same_as(text)
+        out: builtins.list[Any] = []
+        for n in named_titles(index, text)[:MAX_CONTENT_MENTIONS]:
+            if any(r.start < n.end and n.start < r.end for r in found):
+                continue
+            doc_id = searcher.resolve_by_content(n.context[:MAX_QUERY_CHARS],
+                                                 DocFilter(kinds=OWN_KINDS), MENTION_COSINE,
+                                                 MENTION_MARGIN, exclude=itself)
+            if doc_id:
+                out.append(Reference(doc_id, "named", n.title, n.start, n.end))
+        return out
 
     def _mentions_by_content(self, text: str, found: builtins.list[Any],
                              today: str) -> builtins.list[Any]:
@@ -292,6 +362,10 @@ class Library:
                 continue
             hit.score = 1.0
             hit.reason = f"cited in the draft ({r.how}: {r.evidence})"
+            if r.how == "quote" and r.paragraph is not None:  # the quoted passage first
+                quoted = [p for p in self.store.doc_passages(r.doc_id) if p.idx == r.paragraph]
+                hit.passages = [(quoted[0], 1.0)] + [x for x in hit.passages
+                                                     if x[0].idx != r.paragraph] if quoted else hit.passages
             out.append(hit)
         return out
 
@@ -384,17 +458,44 @@ class Library:
         return insights(self, metric)
 
     def review(self, since: str, until: str, out: Path):
-        """A review of the span: Markdown at `out`, charts (PNG and SVG) beside it."""
+        """A review of the span (date words as in a DocFilter): Markdown at `out`, charts (PNG
+        and SVG) beside it."""
         from backlist.analysis.review import write_review
 
+        start, end = _day(since, "since"), _day(until, "until", end=True)
+        if not (start and end):
+            raise UsageError("a review needs both since and until (or a year)")
         self.refresh_entities()
         cited: dict[str, int] = {}
         for link in self.store.links():
             cited[link.target_id] = cited.get(link.target_id, 0) + 1
         try:
-            return write_review(self, since, until, out, citations=cited or None)
+            return write_review(self, start, end, out, citations=cited or None)
         except OSError as exc:
             raise BacklistError(f"{out}: cannot write the review ({exc.strerror or exc})") from exc
+
+    # --- for the web pages (added by the web helper: surfaces ask the façade, not the store) ---------
+    def highlight_terms(self, text: str) -> builtins.list[str]:
+        """The words of a query that a surface marks in its snippets (the search's own tokens)."""
+        from backlist.index.search import terms
+
+        return terms(text or "")
+
+    def doc_entities(self, doc_id: str) -> builtins.list[dict[str, Any]]:
+        """The entities one document mentions: guests first, then by mentions."""
+        doc = self.get(doc_id)
+        rows = [r for r in self.store.entity_rows() if r["doc_id"] == doc.id]
+        rows.sort(key=lambda r: (r["role"] != "guest", -int(r["mentions"] or 0), r["entity"]))
+        return rows
+
+    def doc_topics(self, doc_id: str) -> builtins.list[tuple[str, float, bool]]:
+        """One document's topics as (name, score, set by hand), hand-set and best first."""
+        return self.store.doc_topics().get(self.get(doc_id).id, [])
+
+    def metric_names(self) -> builtins.list[str]:
+        """Every metric some (non-duplicate) document has, sorted."""
+        docs = self.list(DocFilter(include_duplicates=False))
+        return sorted({m for d in docs for m in d.metrics})
 
 
 def open_store(folder: Path, read_only: bool, database: str | None) -> Store:
@@ -402,8 +503,11 @@ def open_store(folder: Path, read_only: bool, database: str | None) -> Store:
         if not database.startswith(("postgresql://", "postgres://")):
             raise BacklistError(f"{database.split('://')[0]}: only postgresql:// databases are "
                                 "supported")
-        from backlist.store.postgres import PostgresStore
-
+        try:
+            from backlist.store.postgres import PostgresStore
+        except ImportError as exc:  # psycopg comes with the [postgres] extra
+            raise BacklistError(f"PostgreSQL support is not installed ({exc.name} is missing): "
+                                "pip install 'backlist[postgres]'") from exc
         return PostgresStore(database, read_only=read_only)
     db = folder / DB_NAME
     if read_only and (not db.exists() or db.stat().st_size == 0):
@@ -440,13 +544,43 @@ def _check_mode(mode: str) -> str:
 
 
 def _check_filter(flt: DocFilter | None) -> DocFilter:
+    """The filter with its date words parsed (a year or month as `until` runs to its end) and
+    its kinds checked."""
     flt = flt or DocFilter()
     bad = [k for k in flt.kinds if k not in DOC_KINDS]
     if bad:
         raise UsageError(f"kind {bad[0]!r}: choose from {', '.join(DOC_KINDS)}")
-    if flt.since and flt.until and flt.since > flt.until:
-        raise UsageError(f"since ({flt.since}) is after until ({flt.until})")
+    since, until = _day(flt.since, "since"), _day(flt.until, "until", end=True)
+    if since and until and since > until:
+        raise UsageError(f"since ({since}) is after until ({until})")
+    if (since, until) != (flt.since, flt.until):
+        flt = replace(flt, since=since, until=until)
     return flt
+
+
+def _day(value: str | None, name: str, end: bool = False) -> str | None:
+    """A date word as an ISO day (None for nothing given); UsageError naming the option."""
+    if value is None or not str(value).strip():
+        return None
+    if len(value) > 40:
+        raise UsageError(f"{name}: {value[:40]!r}… is not a date")
+    try:
+        return parse_date(value, end=end)
+    except ValueError as exc:
+        raise UsageError(f"{name}: {exc}") from exc
+
+
+def check_reader_kind(kind: str | None) -> None:
+    """A reader kind must be one of backlist.ingest.KINDS (the one registry)."""
+    from backlist.ingest import KINDS
+
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"kind {kind}: unknown kind (choose from {', '.join(KINDS)})")
+
+
+def missing_inputs(paths: Sequence[str]) -> builtins.list[str]:
+    """The paths (not URLs) that do not exist: checked before a library is created for them."""
+    return [p for p in paths if "://" not in p and not os.path.lexists(p)]
 
 
 RELEVANT_SHARE = 0.5  # with --recent, hits scoring at least half the best count as relevant

@@ -11,7 +11,8 @@ from backlist.model import Document, Passage
 
 # Bump when chunk() cuts passages differently: the next ingest re-chunks every document (passages
 # whose text is unchanged keep their embeddings).
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"  # 3: a heading opens the next passage
+HEADING_WORDS = 14
 MAX_TOKENS = 200  # all-MiniLM-L6-v2 reads 256 word pieces; the title prefix takes the rest
 _PARA = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
 _SENT = re.compile(r"[^.!?]+(?:[.!?]+[”\"’)]*|$)\s*")
@@ -64,7 +65,14 @@ def chunk(doc: Document, max_tokens: int = MAX_TOKENS,
 
     for start, end, tokens, speaker in spans:
         if cur and cur_tokens + tokens > max_tokens:
+            # a heading opens the passage after it, not the end of the one before
+            last = cur[-1]
+            carry = [last] if (len(cur) > 1 and last[3] == speaker and last[2] + tokens <= max_tokens
+                               and _is_heading(doc.text, last[0], last[1])) else []
+            if carry:
+                cur, cur_tokens = cur[:-1], cur_tokens - carry[0][2]
             flush()
+            cur, cur_tokens = carry, sum(c[2] for c in carry)
         elif marks is not None and cur and cur[-1][3] != speaker:
             flush()  # one speaker per passage
         # Without turns: a "Name: " paragraph starts a new passage once this one has substance.
@@ -74,6 +82,14 @@ def chunk(doc: Document, max_tokens: int = MAX_TOKENS,
         cur_tokens += tokens
     flush()
     return passages
+
+
+def _is_heading(text: str, start: int, end: int) -> bool:
+    """A paragraph of one short line without closing punctuation, no list item, no speaker label."""
+    para = text[start:end].strip()
+    whole = (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
+    return (whole and 0 < len(para.split()) <= HEADING_WORDS and "\n" not in para
+            and para[0].isupper() and para[-1] not in ".!?:;,…”\"’)" and not _TURN.match(para + " "))
 
 
 def turn_marks(doc: Document) -> list[tuple[int, str | None]] | None:

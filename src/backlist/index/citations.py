@@ -20,7 +20,7 @@ import bisect
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -34,7 +34,7 @@ AMBIGUOUS_GAP = 0.03  # two different pieces this close to the best: resolve to 
 MIN_TITLE_WORDS = 3  # shorter titles need an exact quoted match
 VERBATIM_MIN_WORDS = 5  # a title this long counts written out in running text, in any case
 DISTINCTIVE_SLUG_WORDS = 3  # a slug this long is accepted on an unknown host
-_HOW_RANK = {"link": 3, "title": 2, "mention": 1}
+_HOW_RANK = {"link": 5, "title": 4, "quote": 3, "named": 2, "mention": 1}
 _UNUSABLE_TITLE_BASIS = {"opening sentence", "speaker names"}
 _NON_POST_SECTIONS = {"t", "s", "tag", "tags", "category", "categories", "archive", "search",
                       "subscribe", "about", "author", "authors", "podcast", "topics", "topic"}
@@ -51,8 +51,8 @@ _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augu
 
 @dataclass
 class Reference:
-    """One piece referenced by a text: ``how`` is "link", "title" or "mention"; ``evidence`` is the
-    matched text (a URL, a quoted title, a phrase); ``start``/``end`` are offsets into the text
+    """One piece referenced by a text: ``how`` is "link", "title", "mention", "quote" or "named"
+    (see citation_graph for each one's evidence); ``start``/``end`` are offsets into the text
     (-1 for a link found only in the document's metadata)."""
 
     doc_id: str
@@ -60,6 +60,7 @@ class Reference:
     evidence: str
     start: int
     end: int
+    paragraph: int | None = None  # the quoted passage of the piece (how="quote")
 
 
 @dataclass
@@ -334,7 +335,8 @@ def _guests(d: Document) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # links
 
-def _link_hits(index: CitationIndex, url: str, start: int, end: int) -> list[_Hit]:
+def _link_hits(index: CitationIndex, url: str, start: int, end: int,
+               anchor: str | None = None) -> list[_Hit]:
     try:
         host, segs = parse_url(url)
     except ValueError:
@@ -348,7 +350,17 @@ def _link_hits(index: CitationIndex, url: str, start: int, end: int) -> list[_Hi
         note = "" if own else f" (slug on {host}, not one of the writer's hosts)"
     elif segs and re.fullmatch(r"p-\d+", segs[-1]) and segs[-1][2:] in index.post_ids:
         ids = index.post_ids[segs[-1][2:]]
-    return [_Hit(i, "link", url + note, start, end, 1.0) for i in sorted(ids)]
+    text = f" [link text: {anchor}]" if anchor and anchor.strip() and anchor.strip() != url else ""
+    return [_Hit(i, "link", url + text + note, start, end, 1.0) for i in sorted(ids)]
+
+
+_LINK_EVIDENCE = re.compile(r"^(\S+)(?: \[link text: (.*?)\])?(?: \(slug on .*\))?$", re.DOTALL)
+
+
+def parse_link_evidence(evidence: str) -> tuple[str, str | None]:
+    """(URL, link text or None) of a how="link" evidence string."""
+    m = _LINK_EVIDENCE.match(evidence)
+    return (m.group(1), m.group(2)) if m else (evidence, None)
 
 
 def _url_spans(text: str) -> list[tuple[str, int, int]]:
@@ -364,23 +376,50 @@ def _url_spans(text: str) -> list[tuple[str, int, int]]:
     return spans
 
 
+_MD_ANCHOR = re.compile(r"\[([^\[\]\n]{1,300})\]\(\s*<?$")
+_HTML_ANCHOR = re.compile(r"""\s*["']?[^>]*>(.{1,300}?)</a\s*>""", re.IGNORECASE | re.DOTALL)
+
+
+def _anchor_text(text: str, start: int, end: int) -> str | None:
+    """The link text of a URL written as Markdown [text](url) or an HTML <a href="url">text</a>."""
+    md = _MD_ANCHOR.search(text, max(0, start - 310), start)
+    if md and md.end() == start:
+        return _squash(md.group(1))
+    if re.search(r"href\s*=\s*[\"']?$", text[max(0, start - 12):start], re.IGNORECASE):
+        html = _HTML_ANCHOR.match(text, end)
+        if html:
+            return _squash(re.sub(r"<[^>]+>", "", html.group(1)))
+    return None
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).strip("*_ ")
+
+
 def _links(index: CitationIndex, text: str) -> tuple[list[_Hit], list[tuple[int, int]]]:
     hits: list[_Hit] = []
     spans = _url_spans(text)
     for url, start, end in spans:
+        anchor = _anchor_text(text, start, end)
         if url.startswith("/"):
             url = "http://" + next(iter(sorted(index.hosts)), "localhost") + url
-        hits.extend(_link_hits(index, url, start, end))
+        hits.extend(_link_hits(index, url, start, end, anchor))
     return hits, [(s, e) for _, s, e in spans]
 
 
 def metadata_urls(doc: Document) -> list[str]:
     """The hrefs a reader kept in metadata["links"] (strings or {"url": …} dicts)."""
-    out = []
+    return [url for url, _ in metadata_links(doc)]
+
+
+def metadata_links(doc: Document) -> list[tuple[str, str | None]]:
+    """(href, link text or None) of each link a reader kept in metadata["links"]."""
+    out: list[tuple[str, str | None]] = []
     for link in doc.metadata.get("links") or []:
         url = link.get("url") if isinstance(link, dict) else link
+        text = link.get("text") if isinstance(link, dict) else None
         if isinstance(url, str) and url:
-            out.append(url)
+            out.append((url, _squash(text) if isinstance(text, str) and text.strip() else None))
     return out
 
 
@@ -948,14 +987,16 @@ def mention_objects(text: str, date: str | None = None) -> list[Mention]:
 # public API
 
 def references(index: CitationIndex, text: str, self_id: str | None = None, date: str | None = None,
-               mentions: bool = True, extra_urls: Sequence[str] = ()) -> list[Reference]:
+               mentions: bool = True,
+               extra_urls: Sequence[str | tuple[str, str | None]] = ()) -> list[Reference]:
     """find_references over a prebuilt index. date is the citing piece's date (for "last year's
     review" and "my post last March"); mentions=False skips first-person phrases (someone else's
     article); extra_urls are links kept outside the text (start/end -1)."""
     source = index.resolve(self_id) if self_id else None
     link_hits, url_spans = _links(index, text)
-    for url in extra_urls:
-        link_hits.extend(_link_hits(index, url, -1, -1))
+    for extra in extra_urls:
+        url, anchor = (extra, None) if isinstance(extra, str) else extra
+        link_hits.extend(_link_hits(index, url, -1, -1, anchor))
     hits = link_hits + _titles(index, text, url_spans) + _verbatim_titles(index, text, url_spans)
     if mentions:
         low = _lower(text)
@@ -990,19 +1031,100 @@ def find_references(text: str, docs: Sequence[Document], self_id: str | None = N
     return references(index, text, self_id, date)
 
 
-def citation_graph(docs: Sequence[Document]) -> list[DocLink]:
-    """Which canonical, published piece cites which earlier (or undated) piece, canonical ids only.
-    Saved articles by other writers are scanned for links and titles, not for "my post on…"."""
+def citation_graph(docs: Sequence[Document],
+                   paragraph: Callable[[str, int], int | None] | None = None) -> list[DocLink]:
+    """Which canonical, published piece cites which earlier (or undated) piece, canonical ids only:
+    links, titles, mentions, and quotations (index/quotes.py). Saved articles by other writers
+    are scanned for links, titles and quotations, not for "my post on…". paragraph(doc id,
+    offset) numbers the quoted passage (default: the chunker's passages of the quoted piece)."""
+    from backlist.index.quotes import QuoteIndex
+
     index = CitationIndex(docs)
-    links: list[DocLink] = []
+    best: dict[tuple[str, str], tuple[int, DocLink]] = {}
+
+    def add(link: DocLink) -> None:
+        key = (link.source_id, link.target_id)
+        rank = _HOW_RANK[link.how]
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, link)
+
     for d in docs:
         if d.duplicate_of or d.is_draft:
             continue
         refs = references(index, d.text, d.id, d.date, mentions=d.kind != "article",
-                          extra_urls=metadata_urls(d))
+                          extra_urls=metadata_links(d))
         for r in refs:
             target = index.targets[r.doc_id]
             if d.date and target.date and target.date[:10] > d.date[:10]:
                 continue
-            links.append(DocLink(d.id, r.doc_id, r.how, r.evidence))
-    return links
+            add(DocLink(d.id, r.doc_id, r.how, r.evidence))
+    number = paragraph or _chunk_paragraphs(docs)
+    for q in QuoteIndex(docs).quotes():
+        if q.source_id in index.targets and q.target_id in index.targets:
+            add(DocLink(q.source_id, q.target_id, "quote",
+                        q.evidence(number(q.target_id, q.target_start))))
+    return [link for _, link in best.values()]
+
+
+def _chunk_paragraphs(docs: Sequence[Document]) -> Callable[[str, int], int | None]:
+    """Passage numbers from the chunker (the stored passages, unless the chunker changed)."""
+    from backlist.index.chunking import chunk
+
+    by_id = {d.id: d for d in docs}
+    cache: dict[str, list[tuple[int, int, int]]] = {}
+
+    def paragraph(doc_id: str, offset: int) -> int | None:
+        if doc_id not in cache:
+            cache[doc_id] = [(p.start, p.end, p.idx) for p in chunk(by_id[doc_id])]
+        return next((idx for s, e, idx in cache[doc_id] if s <= offset < e), None)
+    return paragraph
+
+
+# ---------------------------------------------------------------------------------------------
+# titles known nowhere else: "In my post The Quiet Wall, I argued…", 'my post "The Quiet Wall"'
+
+_NAMED_TRIGGER = re.compile(rf"(?:my|our)\s+{_ADJ}(?:post|piece|article|essay|newsletter|column|"
+                            r"write-?up|review|episode)\b[ \t]*,?[ \t]*(?:(?:called|titled|named|"
+                            r"entitled)[ \t]+)?")
+_NAMED_QUOTED = re.compile(r"(?:“([^”\n]{3,150})”|\"([^\"\n]{3,150})\"|\*{1,2}([^*\n]{3,150}?)\*{1,2}"
+                           r"|_([^_\n]{3,150}?)_(?![\w_]))")
+_NAMED_RUN = re.compile(rf"{_CAP}(?:[ \t]+(?:(?:{_CONNECTORS})[ \t]+)*{_CAP})+")
+_NAMED_CONTEXT = re.compile(r"[^.!?\n]{0,200}")
+
+
+@dataclass
+class NamedTitle:
+    """A title the text gives a piece of the writer's ("In my post <title>, …"): ``title`` as
+    written (no quotation marks), the phrase's span, and ``context`` (the title and the rest of
+    its sentence) for resolving it by content."""
+
+    start: int
+    end: int
+    title: str
+    context: str
+
+
+def named_titles(index: CitationIndex, text: str) -> list[NamedTitle]:
+    """Titles in "my post <Title>" / 'my post "<Title>"' forms (quoted, or a Title-Cased run of
+    two or more words) that match no title in the library: they can only be resolved by what the
+    piece says (Library.references, the ingest's named links)."""
+    low = _lower(text)
+    out: list[NamedTitle] = []
+    for m in _triggers(_NAMED_TRIGGER, low):
+        pos = m.end()
+        quoted = _NAMED_QUOTED.match(text, pos)
+        if quoted:
+            title = next(g for g in quoted.groups() if g).strip()
+            end = quoted.end()
+        else:
+            run = _NAMED_RUN.match(text, pos)
+            if run is None or not _word_start(text, pos) or run.group(0).split()[0] in ("I", "A"):
+                continue
+            title, end = run.group(0), run.end()
+        words = norm_words(title)
+        if len(_content(words)) < 2 or _best_title(index, words, quoted=True) is not None:
+            continue  # too vague to be a title, or the library knows it by this title
+        rest = _NAMED_CONTEXT.match(text, end)
+        context = title + (rest.group(0) if rest else "")
+        out.append(NamedTitle(m.start(), end, title, " ".join(context.split())))
+    return out

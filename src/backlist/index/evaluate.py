@@ -45,7 +45,7 @@ def resolver(library) -> dict[str, str]:
     """Maps every way a query file may name a document (id, URL slug, post slug,
     'file:line N') to its canonical id."""
     names: dict[str, str] = {}
-    for d in library.store.list_documents(DocFilter(include_drafts=True)):
+    for d in library.list(DocFilter(include_drafts=True)):
         canon = d.duplicate_of or d.id
         keys = [d.id, slug_of_url(d.url), d.metadata.get("slug"),
                 f"{Path(d.source).name}:{d.position}"]
@@ -57,10 +57,8 @@ def resolver(library) -> dict[str, str]:
 
 def evaluate(library, queries: list[dict[str, Any]], modes=("keyword", "semantic", "hybrid"),
              k: int = 10) -> dict[str, Any]:
-    from backlist.index.search import Searcher
-
+    """Scores each mode through the façade (Library.list, Library.search), as users search."""
     names = resolver(library)
-    searcher = Searcher(library)
     unknown = sorted({r for q in queries for r in q["relevant"] if str(r).lower() not in names})
     if unknown:
         raise ValueError("relevant documents not in the library: " + ", ".join(unknown[:10]))
@@ -71,7 +69,7 @@ def evaluate(library, queries: list[dict[str, Any]], modes=("keyword", "semantic
         ranks: dict[str, int | None] = {}
         for q in queries:
             relevant = {names[str(r).lower()] for r in q["relevant"]}
-            ranked = [h.doc.id for h in searcher.search(q["q"], k=k, mode=mode, per_doc=1)]
+            ranked = [h.doc.id for h in library.search(q["q"], k=k, mode=mode, per_doc=1)]
             first = next((i for i, d in enumerate(ranked) if d in relevant), None)
             for cut in (1, 5, 10):
                 sums[f"recall@{cut}"] += len(relevant & set(ranked[:cut])) / len(relevant)

@@ -24,7 +24,7 @@ from backlist.ingest.transcript import looks_like_transcript, read_transcript_fi
 from backlist.model import Document, Source
 
 _TRANSCRIPT_REF = re.compile(r"<podcast:transcript[^>]*\burl=[\"']([^\"']+)")
-READER_VERSION = "3"  # bump when a reader changes what it yields, so inputs are read again
+READER_VERSION = "4"  # bump when a reader changes what it yields, so inputs are read again
 KINDS = ("substack", "markdown", "feed", "transcript", "page", "text", "dump")
 _SKIP_NAMES = {"readme": "named like a README", "readme.md": "named like a README",
                "readme.txt": "named like a README", "license": "named like a licence",

@@ -2,7 +2,12 @@
 
 What such a dump carries, and nothing more, is recovered: a leading post URL, a title from its
 slug, the show and author from the header, speaker turns, and a date only where the text states
-one. Page furniture (counters, "Comments", "Top Podcasts", subscription trailers) is dropped.
+one. Page furniture (counters, "Comments", "Top Podcasts", subscription trailers) is dropped, and
+so are the sentences the publication repeats in many of its episodes (ingest.furniture).
+
+A dump runs lines together: speaker labels follow the previous sentence with no space
+("…good.Ana Ruiz: Yes") and headings run into the next sentence ("Why tides turnThe moon…");
+turns are split at every known speaker's label and headings are put on lines of their own.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from pathlib import Path
 from backlist.errors import IngestError
 from backlist.ingest.base import ReadContext, clip, slug_of_url
 from backlist.ingest.dates import stated_date
+from backlist.ingest.furniture import FIXED_ONLY, Furniture
 from backlist.ingest.html import html_to_text
 from backlist.ingest.textio import read_text
-from backlist.ingest.transcript import turns_text
+from backlist.ingest.transcript import split_run_on_labels, turns_text
 from backlist.model import Document, Turn, stable_id
 
 EPISODE_MIN_CHARS = 300
@@ -40,6 +46,12 @@ _EPISODES = re.compile(r"^(?P<n>\d[\d,]*)\s+episodes?$", re.I)
 # Lines glued together when the dump was made: "…the end.Next sentence" or "list:* item".
 _GLUED_SENTENCE = re.compile(r"(?<=[A-Za-z0-9%)]{2}[.!?])(?=[A-Z“\"‘])|(?<=[.!?][”\"’)])(?=[A-Z])")
 _GLUED_BULLET = re.compile(r"(?<=\S)\* (?=[A-Z0-9\[“\"])")
+# Headings run into the next sentence: where a sentence may start, and where a lower-case word (or
+# a number, a closing bracket or quote) runs into a capitalised one.
+MAX_HEADING_WORDS, MAX_HEADING_CHARS = 14, 120
+_SENTENCE_START = re.compile(r"(?:^|(?<=[.!?…]\s)|(?<=[.!?…][”\"’)]\s))(?=(?:\d{1,2}\.\s)?[A-Z“\"‘])", re.M)
+_GLUE = re.compile(r"[a-z0-9)’”\"](?=[A-Z][a-z]|[AI]\s)")
+_GLUED_NUMBERED = re.compile(r"(?<=[a-z]{2}[.!?])(?=\d{1,2}\.\s[A-Z])")
 # Speaker turns in three spellings: "01:07:30 Name:", "Name (00:05)", "Name [00:01:27]:".
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?"
 _NAME = r"[A-Z][\w’'\-.]*(?:\s[A-Z][\w’'\-.]*){0,3}"
@@ -48,8 +60,9 @@ _TURNS = re.compile(
     rf"|(?:(?P<n2>{_NAME})\s*\((?P<ts2>{_TS})\):?\s*)"
     rf"|(?:(?P<n3>{_NAME})\s*\[(?P<ts3>{_TS})\]:\s*)"
 )
+_SENTENCE_IN_NAME = re.compile(r"(?<=\w\w[.!?])\s*(?=[A-Z])")
 # Transcripts without timestamps: "…the end.Ana Ruiz: Thanks." (two to four capitalised words).
-_BARE_TURNS = re.compile(r"(?:(?<=[.!?”)\]])|^)\s*(?P<n1>[A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-.]*){1,3}):\s+")
+_BARE_TURNS = re.compile(r"(?:(?<=[.!?…”)\]])|^)\s*(?P<n1>[A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-.]*){1,3}):\s+")
 
 
 @dataclass
@@ -67,8 +80,11 @@ class Episode:
     raw: str
     url: str | None = None
     link_label: str | None = None
-    text: str = ""
+    text: str = ""  # notes and turns as read: the key of an episode without a URL
+    notes: str = ""
+    turn_text: str = ""
     turns: list[Turn] = field(default_factory=list)
+    furniture_in_turns: int = 0
     truncated: bool = False
 
 
@@ -85,8 +101,10 @@ def read_dump(path: Path, ctx: ReadContext) -> Iterator[Document]:
     if not episodes:
         raise IngestError(label, "no episodes found in the text dump")
     host = header.author or _likely_host(episodes)
-    for ep in episodes:
-        yield _document(ep, header, host, label, path.name)
+    notes = [split_glued_headings(ep.notes, ep.raw) for ep in episodes]
+    furniture = Furniture.learn(notes)  # what this publication repeats in its episodes
+    for ep, ep_notes in zip(episodes, notes):
+        yield _document(ep, header, host, label, path.name, furniture.drop(ep_notes))
 
 
 def split_dump(text: str) -> tuple[Header, list[Episode]]:
@@ -156,8 +174,11 @@ def _parse_episode(line_no: int, raw: str) -> Episode:
         body = rest
     body = body.strip()
     turns = _turns(body)
-    ep.turns = turns
-    ep.text = _restore_paragraphs(body, turns)
+    ep.notes, ep.turn_text = _restore_paragraphs(body, turns)
+    ep.text = "\n\n".join(p for p in (ep.notes, ep.turn_text) if p)
+    ep.turns, ep.furniture_in_turns = FIXED_ONLY.drop_from_turns(turns)
+    if ep.furniture_in_turns:
+        ep.turn_text = _turns_paragraphs(ep.turns)
     return ep
 
 
@@ -177,8 +198,8 @@ def _split_glued_url(url: str, rest: str) -> tuple[str, str]:
 
 
 def _turns(body: str) -> list[Turn]:
-    turns = _turns_by(body, _TURNS)
-    return turns or _turns_by(body, _BARE_TURNS)
+    turns = _turns_by(body, _TURNS) or _turns_by(body, _BARE_TURNS)
+    return split_run_on_labels(turns)
 
 
 def _turns_by(body: str, pattern: re.Pattern[str]) -> list[Turn]:
@@ -187,7 +208,12 @@ def _turns_by(body: str, pattern: re.Pattern[str]) -> list[Turn]:
         groups = m.groupdict()
         name = (groups.get("n1") or groups.get("n2") or groups.get("n3") or "").strip()
         ts = groups.get("ts1") or groups.get("ts2") or groups.get("ts3")
-        found.append((m.start(), m.end(), name, ts))
+        start = m.start()
+        # "…we saw OPT.Kyle Lo [00:06:03]:" names Kyle Lo: a name does not cross a sentence end
+        if ends := list(_SENTENCE_IN_NAME.finditer(name)):
+            name = name[ends[-1].end():]
+            start += 0 if groups.get("n1") else ends[-1].end()
+        found.append((start, m.end(), name, ts))
     counts = Counter(f[2] for f in found)
     # Chapter lists ("00:12:00 Intro: …") look like turns once; real speakers recur.
     found = [f for f in found if counts[f[2]] >= 2]
@@ -202,21 +228,73 @@ def _turns_by(body: str, pattern: re.Pattern[str]) -> list[Turn]:
     return turns
 
 
-def _restore_paragraphs(body: str, turns: list[Turn]) -> str:
+def _restore_paragraphs(body: str, turns: list[Turn]) -> tuple[str, str]:
+    """The notes (an essay, or an interview's introduction) and the turns, as paragraphs."""
     if turns:
         first = body.find(turns[0].text[:40]) if turns[0].text else -1
         intro = body[: max(0, body.rfind(turns[0].speaker or "", 0, first if first > 0 else None))]
-        parts = [_glued(intro)] if intro.strip() else []
-        parts.append(turns_text([Turn(t.speaker, _glued(t.text, sep=" "), t.start)
-                                 for t in turns]))
-        return "\n\n".join(p for p in parts if p.strip())
-    return _glued(body)
+        notes = _glued(intro) if intro.strip() else ""
+        return notes, _turns_paragraphs(turns)
+    return _glued(body), ""
+
+
+def _turns_paragraphs(turns: list[Turn]) -> str:
+    return turns_text([Turn(t.speaker, _glued(t.text, sep=" "), t.start) for t in turns])
 
 
 def _glued(text: str, sep: str = "\n\n") -> str:
     text = _GLUED_BULLET.sub("\n- ", text)
     text = _GLUED_SENTENCE.sub(sep, text)
     return "\n\n".join(p.strip() for p in re.split(r"\n\s*\n", text) if p.strip())
+
+
+def split_glued_headings(notes: str, context: str) -> str:
+    """Headings the dump ran into the next sentence ("Why tides turnThe moon…", "…the end.2. A
+    list headingIt…") on lines of their own. A glue point is a heading's end when the glued word
+    ("turnThe") occurs nowhere else in `context` (the episode), its left part is a word used on
+    its own there, and its right part opens sentences there; so "DeepSea" or "iPhone" stay whole."""
+    notes = _GLUED_NUMBERED.sub("\n\n", notes)
+    out, pos = [], 0
+    for start in _SENTENCE_START.finditer(notes):
+        if start.start() < pos:
+            continue
+        sentence = notes[start.start():start.start() + MAX_HEADING_CHARS]
+        number = re.match(r"\d{1,2}\.\s", sentence)
+        skip = number.end() if number else 0
+        for glue in _GLUE.finditer(_first_sentence(sentence[skip:])):
+            cut = start.start() + skip + glue.start() + 1
+            if _is_heading_end(notes, start.start(), cut, context):
+                out.append(notes[pos:cut])
+                pos = cut
+                break
+    out.append(notes[pos:])
+    return "\n\n".join(p.strip() for p in out if p.strip()) if len(out) > 1 else notes
+
+
+def _first_sentence(text: str) -> str:
+    m = re.search(r"[!?\n:]|(?<!\d)\.|\.(?!\d)", text)
+    return text[:m.start()] if m else text
+
+
+def _is_heading_end(notes: str, start: int, cut: int, context: str) -> bool:
+    head = notes[start:cut]
+    if len(head.split()) > MAX_HEADING_WORDS:
+        return False
+    left = re.search(r"[\w’'\-]+$", head)
+    right = re.match(r"[A-Z][a-z]+|[AI](?=\s)", notes[cut:])
+    if not left or not right:
+        return False
+    word = re.match(r"[\w’'\-]*", notes[cut:])
+    glued = left.group(0) + (word.group(0) if word else "")
+    opens = rf"(?:^|[.!?…][”\"’)]?\s*){_whole(right.group(0))}"
+    return (len(re.findall(_whole(glued), context)) <= 1
+            and re.search(_whole(left.group(0)), context, re.I) is not None
+            and re.search(opens, context) is not None)
+
+
+def _whole(word: str) -> str:
+    """A pattern for `word` as a whole word."""
+    return rf"(?<![\w’'\-]){re.escape(word)}(?![\w’'\-])"
 
 
 def _likely_host(episodes: list[Episode]) -> str | None:
@@ -247,20 +325,24 @@ def slug_title(slug: str, context: str) -> str:
     return title[:1].upper() + title[1:]
 
 
-def _document(ep: Episode, header: Header, host: str | None, label: str, fname: str) -> Document:
+def _document(ep: Episode, header: Header, host: str | None, label: str, fname: str,
+              notes: tuple[str, int]) -> Document:
+    """notes: the episode's notes as stored (headings apart, furniture out), and how many
+    furniture sentences were dropped from them."""
+    text = "\n\n".join(p for p in (notes[0], ep.turn_text) if p)
     slug = slug_of_url(ep.url)
     speakers = list(dict.fromkeys(t.speaker for t in ep.turns if t.speaker))
     guests = [s for s in speakers if s != host]
     if slug:
-        title, title_basis = slug_title(slug, ep.text), "URL slug"
+        title, title_basis = slug_title(slug, text), "URL slug"
     elif guests:
         title, title_basis = "Interview with " + ", ".join(guests), "speaker names"
-    elif ep.text:
-        first = re.split(r"(?<=[.!?])\s", ep.text, maxsplit=1)[0]
+    elif text:
+        first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
         title, title_basis = clip(first, 90), "opening sentence"
     else:
         title, title_basis = None, None
-    stated = stated_date(ep.text)
+    stated = stated_date(text)
     metadata = {
         "format": f"text dump ({'directory page' if header.kind == 'page' else 'feed'})",
         "show": header.show,
@@ -274,6 +356,7 @@ def _document(ep: Episode, header: Header, host: str | None, label: str, fname: 
         "format_hint": "interview" if guests else "essay",
         "guests": guests,
         "host": host if speakers else None,
+        "furniture_dropped": notes[1] + ep.furniture_in_turns,
     }
     if header.episode_count:
         metadata["show_episode_count"] = header.episode_count
@@ -289,7 +372,7 @@ def _document(ep: Episode, header: Header, host: str | None, label: str, fname: 
         url=ep.url,
         authors=authors,
         speakers=speakers,
-        text=ep.text,
+        text=text,
         turns=ep.turns,
         metadata=metadata,
     )

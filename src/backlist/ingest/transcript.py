@@ -3,8 +3,10 @@
 
 Caption files exported by podcast hosts label a speaker on the first caption of a turn only;
 the turn runs on over the following captions until another label appears. A name counts as a
-speaker when it labels turns (twice or more), or when it is a known voice or podcast:person;
-"Note: …" once at the start of a caption is dialogue, not a speaker.
+speaker when it labels turns (twice or more, at the start of a caption or run on after a sentence
+inside one: "…tonight.Wen Li: Cover it."), or when it is a known voice or podcast:person;
+"Note: …" once at the start of a caption is dialogue, not a speaker. A known speaker's label run
+on inside a caption starts that speaker's turn there.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from backlist.errors import IngestError
 from backlist.ingest.base import ReadContext
+from backlist.ingest.furniture import FIXED_ONLY
 from backlist.ingest.textio import read_text
 from backlist.model import Document, Turn, stable_id
 
@@ -192,12 +195,15 @@ def label_turns(cues: list[Cue], known: Iterable[str] = (), carry: bool = True) 
     names: dict[str, str] = {}
     for name in [*known, *(c.voice for c in cues if c.voice)]:
         names.setdefault(_key(name), name)
-    counts = Counter(_key(lab) for c in cues if not c.voice and (lab := _label(c.text)[0]))
-    for c in cues:
-        lab = None if c.voice else _label(c.text)[0]
-        k = _key(lab) if lab else ""
-        if lab and k not in names and counts[k] >= 2 and k not in _NOT_NAMES:
+    # Labels at the start of a cue, and labels run on after a sentence inside one.
+    labels = [lab for c in cues if not c.voice and (lab := _label(c.text)[0])]
+    labels += [" ".join(m["name"].split()) for c in cues for m in _RUN_ON_LABEL.finditer(c.text)]
+    counts = Counter(_key(lab) for lab in labels)
+    for lab in labels:
+        k = _key(lab)
+        if k not in names and counts[k] >= 2 and k not in _NOT_NAMES:
             names[k] = _display(lab)
+    cues = _split_run_on_cues(cues, RunOnLabels.of(names.values()))
     turns: list[Turn] = []
     speaker: str | None = None
     for c in cues:
@@ -216,11 +222,79 @@ def label_turns(cues: list[Cue], known: Iterable[str] = (), carry: bool = True) 
     return [t for t in turns if t.text]
 
 
+def _split_run_on_cues(cues: list[Cue], labels: RunOnLabels) -> list[Cue]:
+    """A cue running on into a known speaker's label ("…tonight.Wen Li: Cover it.") becomes
+    one cue per speaker; the labelled part counts as that speaker's voice."""
+    out: list[Cue] = []
+    for c in cues:
+        (_, _, first), *rest = labels.split(c.text)
+        if not rest:
+            out.append(c)
+            continue
+        if first:
+            out.append(Cue(first, c.start, c.voice))
+        out.extend(Cue(text, start or c.start, speaker) for speaker, start, text in rest)
+    return out
+
+
 def _add(turns: list[Turn], speaker: str | None, text: str, start: str | None) -> None:
     if turns and turns[-1].speaker == speaker:
         turns[-1].text = f"{turns[-1].text} {text}".strip() if text else turns[-1].text
     else:
         turns.append(Turn(speaker=speaker, text=text, start=start))
+
+
+# Where a run-on label may start: after sentence punctuation (spaced or not), or glued to the last
+# word of a turn cut short ("…we'll seeAna Ruiz:"; names of two words or more only).
+_RUN_ON_AFTER_PUNCT = r"(?<=[.!?…”\"’)\]])[ \t]*"
+_RUN_ON_AFTER_WORD = r"(?<=[a-z])"
+_RUN_ON_LABEL = re.compile(rf"{_RUN_ON_AFTER_PUNCT}(?P<name>{_NAME}):(?=\s)")
+
+
+@dataclass
+class RunOnLabels:
+    """The labels of known speakers as they run on inside a turn's text."""
+
+    canon: dict[str, str]  # casefolded name -> the name as shown
+    pattern: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> RunOnLabels:
+        canon: dict[str, str] = {}
+        for name in names:
+            if name and _key(name) not in _NOT_NAMES and not name[0].isdigit():
+                canon.setdefault(_key(name), name)
+        forms = sorted({f for n in canon.values() for f in (n, n.upper())}, key=len, reverse=True)
+        if not forms:
+            return cls(canon, None)
+        multi = [f for f in forms if " " in f]
+        label = f"{_RUN_ON_AFTER_PUNCT}(?P<name>{'|'.join(map(re.escape, forms))})"
+        if multi:
+            label = f"(?:{label}|{_RUN_ON_AFTER_WORD}(?P<glued>{'|'.join(map(re.escape, multi))}))"
+        return cls(canon, re.compile(rf"{label}(?:[ \t]*[\[(](?P<ts>{_TS})[\])])?:(?=\s|$)\s*"))
+
+    def split(self, text: str) -> list[tuple[str | None, str | None, str]]:
+        """(speaker, start, words) pieces of `text`; the first piece has no speaker of its own."""
+        pieces: list[tuple[str | None, str | None, str]] = []
+        speaker, start, pos = None, None, 0
+        for m in self.pattern.finditer(text) if self.pattern else ():
+            pieces.append((speaker, start, text[pos:m.start()].strip()))
+            speaker, start, pos = self.canon[_key(m["name"] or m["glued"])], _hms(m["ts"]), m.end()
+        pieces.append((speaker, start, text[pos:].strip()))
+        return pieces
+
+
+def split_run_on_labels(turns: list[Turn], known: Iterable[str] = ()) -> list[Turn]:
+    """Turns whose text runs on into another known speaker's label ("…good.Ana Ruiz: Yes.") are
+    split there, so no turn holds two people's words. Known speakers are the ones labelling turns
+    and the `known` names (listed speakers); "Note:" or "10:30" are never labels."""
+    labels = RunOnLabels.of([*known, *(t.speaker or "" for t in turns)])
+    out: list[Turn] = []
+    for turn in turns:
+        for i, (speaker, start, text) in enumerate(labels.split(turn.text)):
+            out.append(Turn(speaker=turn.speaker, text=text, start=turn.start) if i == 0
+                       else Turn(speaker=speaker, text=text, start=start))
+    return [t for t in out if t.text]
 
 
 def turns_from_captions(data: str, fmt: str, label: str, known: Iterable[str] = ()) -> list[Turn]:
@@ -229,14 +303,17 @@ def turns_from_captions(data: str, fmt: str, label: str, known: Iterable[str] = 
 
 def parse_transcript(data: str, fmt: str, label: str, known: Iterable[str] = ()) -> list[Turn]:
     """Speaker turns from a transcript in `fmt` (vtt, srt, json, html or txt)."""
+    known = list(known)
     if fmt in ("vtt", "srt"):
-        return turns_from_captions(data, fmt, label, known)
-    if fmt == "json" or (fmt == "txt" and looks_like_json_transcript(data[:4096])):
-        return label_turns(cues_from_json(data, label), known, carry=False)
-    if fmt == "html":
-        return label_turns(cues_from_html(data), known)
-    turns = turns_from_text(data)
-    return turns or label_turns(cues_from_lines(data), known)
+        turns = turns_from_captions(data, fmt, label, known)
+    elif fmt == "json" or (fmt == "txt" and looks_like_json_transcript(data[:4096])):
+        turns = label_turns(cues_from_json(data, label), known, carry=False)
+    elif fmt == "html":
+        turns = label_turns(cues_from_html(data), known)
+    else:
+        turns = split_run_on_labels(turns_from_text(data), known) or \
+            label_turns(cues_from_lines(data), known)
+    return turns
 
 
 def turns_text(turns: list[Turn]) -> str:
@@ -271,7 +348,7 @@ def read_transcript_file(path: Path, ctx: ReadContext) -> Iterator[Document]:
     label = str(path)
     data = read_text(path, ctx.limits)
     fmt = "json" if looks_like_json_transcript(data[:4096]) else transcript_format(path)
-    turns = parse_transcript(data, fmt, label)
+    turns, furniture = FIXED_ONLY.drop_from_turns(parse_transcript(data, fmt, label))
     if not turns:
         raise IngestError(label, "no transcript turns found")
     speakers = list(dict.fromkeys(t.speaker for t in turns if t.speaker))
@@ -284,5 +361,5 @@ def read_transcript_file(path: Path, ctx: ReadContext) -> Iterator[Document]:
         text=turns_text(turns),
         speakers=speakers,
         turns=turns,
-        metadata={"format": fmt, "title_basis": "file name"},
+        metadata={"format": fmt, "title_basis": "file name", "furniture_dropped": furniture},
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,8 @@ class DocFilter:
     entity: str | None = None  # documents that mention this entity (or a member of its family)
     ids: Sequence[str] | None = None
     topic: str | None = None  # documents tagged with this topic
-    author: str | None = None  # documents by this writer (one of their authors)
+    author: str | None = None  # documents by this writer: one of their authors, the whole name
+    reading: bool | None = None  # True: only the writer's reading; False: leave reading out
 
 
 @dataclass
@@ -95,6 +96,26 @@ class Store(ABC):
         """Mark linked copies (copy id -> canonical id) and URLs a canonical takes from a copy."""
     @abstractmethod
     def stats(self) -> dict[str, Any]: ...
+
+    # what the library knows beyond the readers, and the writer's corrections
+    @abstractmethod
+    def reader_fields(self, ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        """{doc id: title, subtitle, date, url, kind, authors as its reader wrote them}."""
+    @abstractmethod
+    def set_effective(self, doc_id: str, values: Mapping[str, Any], basis: Mapping[str, str]) -> None:
+        """Set effective values (title, subtitle, date, url, kind, authors, date_earliest,
+        date_latest, aliases, reading) with where each came from; corrected fields are kept;
+        the content hash is not changed."""
+    @abstractmethod
+    def set_correction(self, doc_id: str, field: str, value: Any) -> None:
+        """The writer's value for a field (title, subtitle, date, url, kind, authors, reading);
+        applied at once and after every re-ingest. Another field: ValueError."""
+    @abstractmethod
+    def clear_correction(self, doc_id: str, field: str) -> None:
+        """Drop a correction; the reader's value comes back."""
+    @abstractmethod
+    def corrections(self, doc_id: str | None = None) -> dict[str, dict[str, Any]]:
+        """{doc id: {field: corrected value}}."""
 
     # passages and indexes
     @abstractmethod

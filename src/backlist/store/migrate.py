@@ -2,11 +2,11 @@
 
 Nothing is re-read or re-embedded: documents (with speaker turns), their passages and passage
 vectors, metrics (with their origin), topics (manual ones stay manual), entity mentions, the
-citation graph, copies, sources and meta move as they are; the counts and every document's
-content hash are compared at the end and a mismatch raises a BacklistError.
-
-Stores do not yet share a method for reading stored vectors (see export_vectors in
-PostgresStore); until base.py has one, SQLite libraries are read through their connection here.
+citation graph, copies, sources and meta move as they are; so do the writer's corrections and
+what the library knows beyond the readers (effective titles and dates, date bounds, other
+titles, where each value came from, the reading flag), with the readers' own values kept apart.
+The counts and every document's content hash are compared at the end and a mismatch raises a
+BacklistError.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from backlist.errors import BacklistError
 from backlist.model import Document
 from backlist.store.base import DocFilter, Store
+from backlist.store.core import READER_FIELDS
 
 BATCH = 200  # documents per read
 VECTOR_BATCH = 2000
@@ -32,6 +33,9 @@ def copy_library(src: Store, dst: Store, progress: Progress | None = None) -> di
     if meta.get("embed_model") and meta.get("embed_dim"):
         dst.ensure_vectors(int(meta["embed_dim"]), meta["embed_model"])
     ids = sorted(d.id for d in src.list_documents(DocFilter(include_drafts=True)))
+    for doc_id, fields in src.corrections().items():  # first: each write applies its own
+        for field, value in fields.items():
+            dst.set_correction(doc_id, field, value)
     copies, linked = _copy_documents(src, dst, ids, progress)
     vectors = _copy_vectors(src, dst)
     _copy_sources(src, dst)
@@ -58,6 +62,7 @@ def _copy_documents(src: Store, dst: Store, ids: list[str],
     linked: dict[str, str] = {}
     for start in range(0, len(ids), BATCH):
         docs = src.get_documents(ids[start:start + BATCH], with_turns=True)
+        readers = src.reader_fields(ids[start:start + BATCH])
         for doc_id in ids[start:start + BATCH]:
             doc = docs[doc_id]
             url = _own_url(doc)
@@ -65,7 +70,10 @@ def _copy_documents(src: Store, dst: Store, ids: list[str],
                 linked[doc.id] = url
             copies[doc.id] = doc.duplicate_of
             doc.metrics = {}  # copied with their origins afterwards
+            effective = _as_read(doc, readers.get(doc_id, {}))
             dst.write_document(doc, src.doc_passages(doc.id), entities.get(doc.id, []))
+            if effective:
+                dst.set_effective(doc.id, effective, {})
         if progress:
             progress("documents", min(start + BATCH, len(ids)), len(ids))
     return copies, linked
@@ -79,6 +87,21 @@ def _own_url(doc: Document) -> str | None:
     doc.metadata.pop("url_basis")
     url, doc.url = doc.url, None
     return url
+
+
+def _as_read(doc: Document, reader: dict[str, Any]) -> dict[str, Any]:
+    """Put the reader's values back into doc (so it, and its content hash, is as it was read);
+    returns the effective values that differ from them and are not the writer's corrections
+    (those come back from the copied corrections)."""
+    effective: dict[str, Any] = {}
+    for field in READER_FIELDS:
+        if field not in reader:
+            continue
+        value = getattr(doc, field)
+        if value != reader[field] and field not in doc.corrected:
+            effective[field] = value
+        setattr(doc, field, list(reader[field] or []) if field == "authors" else reader[field])
+    return effective
 
 
 def _copy_vectors(src: Store, dst: Store) -> int:
@@ -152,4 +175,5 @@ def _counts(store: Store) -> dict[str, int]:
             "metrics": sum(len(v) for v in store.metrics().values()),
             "topics": sum(len(v) for v in topics.values()),
             "manual_topics": sum(1 for v in topics.values() for t in v if t[2]),
-            "entities": len(store.entity_rows()), "links": len(store.links())}
+            "entities": len(store.entity_rows()), "links": len(store.links()),
+            "corrections": sum(len(v) for v in store.corrections().values())}

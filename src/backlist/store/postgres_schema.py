@@ -85,6 +85,15 @@ CREATE TABLE IF NOT EXISTS doc_links (
 CREATE INDEX IF NOT EXISTS doc_links_target ON doc_links(target_id);
 """
 
+# Per-field term frequencies of the passages in {rows} (a trigger's transition table, or
+# passages): title hits are weight A; a lexeme without positions counts once in the text.
+_TERMS_OF = """INSERT INTO bm25_terms(lexeme, passage_id, tf_title, tf_text)
+    SELECT u.lexeme, n.id,
+           (SELECT count(*) FROM unnest(u.weights) w WHERE w = 'A'),
+           greatest((SELECT count(*) FROM unnest(u.weights) w WHERE w <> 'A'),
+                    CASE WHEN cardinality(u.weights) = 0 THEN 1 ELSE 0 END)
+    FROM {rows} n, unnest(n.tsv) u"""
+
 # BM25 statistics. Triggers are per statement (transition tables), so a bulk insert costs one
 # update of the corpus row, not one per passage. Frequencies are split by field so the query
 # can weight the title as FTS5 does (store.base.TITLE_WEIGHT).
@@ -113,12 +122,7 @@ $$ SELECT replace(m[1], '''''', ''''), coalesce(m[2] LIKE '%*%', false),
 
 CREATE OR REPLACE FUNCTION bm25_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO bm25_terms(lexeme, passage_id, tf_title, tf_text)
-    SELECT u.lexeme, n.id,
-           (SELECT count(*) FROM unnest(u.weights) w WHERE w = 'A'),
-           greatest((SELECT count(*) FROM unnest(u.weights) w WHERE w <> 'A'),
-                    CASE WHEN cardinality(u.weights) = 0 THEN 1 ELSE 0 END)
-    FROM new_rows n, unnest(n.tsv) u;
+  @TERMS_OF_NEW_ROWS@;
   INSERT INTO bm25_passages(passage_id, n_terms) SELECT id, bm25_token_count(tsv) FROM new_rows;
   UPDATE bm25_corpus SET passages = passages + s.n, terms = terms + s.t
     FROM (SELECT count(*) AS n, coalesce(sum(bm25_token_count(tsv)), 0) AS t FROM new_rows) s;
@@ -144,12 +148,7 @@ BEGIN
   END IF;
   DELETE FROM bm25_terms t USING old_rows o WHERE t.passage_id = o.id;
   DELETE FROM bm25_passages l USING old_rows o WHERE l.passage_id = o.id;
-  INSERT INTO bm25_terms(lexeme, passage_id, tf_title, tf_text)
-    SELECT u.lexeme, n.id,
-           (SELECT count(*) FROM unnest(u.weights) w WHERE w = 'A'),
-           greatest((SELECT count(*) FROM unnest(u.weights) w WHERE w <> 'A'),
-                    CASE WHEN cardinality(u.weights) = 0 THEN 1 ELSE 0 END)
-    FROM new_rows n, unnest(n.tsv) u;
+  @TERMS_OF_NEW_ROWS@;
   INSERT INTO bm25_passages(passage_id, n_terms) SELECT id, bm25_token_count(tsv) FROM new_rows;
   UPDATE bm25_corpus SET terms = terms + s.t
     FROM (SELECT (SELECT coalesce(sum(bm25_token_count(tsv)), 0) FROM new_rows)
@@ -179,16 +178,28 @@ CREATE TRIGGER bm25_truncate AFTER TRUNCATE ON passages
   FOR EACH STATEMENT EXECUTE FUNCTION bm25_on_truncate();
 
 -- Statistics for passages that existed before this step.
-INSERT INTO bm25_terms(lexeme, passage_id, tf_title, tf_text)
-  SELECT u.lexeme, p.id,
-         (SELECT count(*) FROM unnest(u.weights) w WHERE w = 'A'),
-         greatest((SELECT count(*) FROM unnest(u.weights) w WHERE w <> 'A'),
-                  CASE WHEN cardinality(u.weights) = 0 THEN 1 ELSE 0 END)
-  FROM passages p, unnest(p.tsv) u ON CONFLICT DO NOTHING;
+@TERMS_OF_PASSAGES@ ON CONFLICT DO NOTHING;
 INSERT INTO bm25_passages(passage_id, n_terms) SELECT id, bm25_token_count(tsv) FROM passages
   ON CONFLICT DO NOTHING;
 UPDATE bm25_corpus SET passages = s.n, terms = s.t
   FROM (SELECT count(*) AS n, coalesce(sum(n_terms), 0) AS t FROM bm25_passages) s;
+""".replace("@TERMS_OF_NEW_ROWS@", _TERMS_OF.format(rows="new_rows")).replace(
+    "@TERMS_OF_PASSAGES@", _TERMS_OF.format(rows="passages"))
+
+
+# What the library knows beyond the readers (store/core.py) and the writer's corrections (no
+# foreign key: re-ingest deletes and rewrites documents; a correction outlives that).
+_V3 = """
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS date_earliest text,
+  ADD COLUMN IF NOT EXISTS date_latest text, ADD COLUMN IF NOT EXISTS aliases jsonb,
+  ADD COLUMN IF NOT EXISTS basis jsonb, ADD COLUMN IF NOT EXISTS reading boolean NOT NULL DEFAULT false,
+  ADD COLUMN IF NOT EXISTS reader_fields jsonb;
+UPDATE documents SET reader_fields = jsonb_build_object('title', title, 'subtitle', subtitle,
+  'date', date, 'url', url, 'kind', kind, 'authors', coalesce(authors, '[]'::jsonb))
+  WHERE reader_fields IS NULL;
+CREATE TABLE IF NOT EXISTS corrections (
+  doc_id text NOT NULL, field text NOT NULL, value jsonb, at text NOT NULL,
+  PRIMARY KEY (doc_id, field));
 """
 
 
@@ -202,7 +213,7 @@ def _check_dim(dim: int) -> int:
 def migrations(dim: int = DEFAULT_DIM) -> list[tuple[int, str]]:
     """Ordered (version, sql) steps; a database at version N runs the steps after N."""
     v1 = _V1.format(dim=_check_dim(dim), cfg=TS_CONFIG, hnsw=HNSW_INDEX)
-    return [(1, v1), (2, _V2)]
+    return [(1, v1), (2, _V2), (3, _V3)]
 
 
 MIGRATIONS: list[tuple[int, str]] = migrations()

@@ -1,13 +1,15 @@
-"""The default Store: one SQLite file in WAL mode, FTS5 for keywords, sqlite-vec for vectors."""
+"""The default Store: one SQLite file in WAL mode, FTS5 for keywords, sqlite-vec for vectors.
+
+What both stores share (filters, documents, corrections, stats...) is store/core.py; this
+module keeps connections, the schema, the keyword index and vectors."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
+import re
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,8 +18,9 @@ import numpy as np
 import sqlite_vec
 
 from backlist.errors import BacklistError
-from backlist.model import Document, Passage, Turn
-from backlist.store.base import TITLE_WEIGHT, DocFilter, DocLink, KeywordQuery, PassageHit, Store
+from backlist.model import Document, Passage
+from backlist.store.base import TITLE_WEIGHT, KeywordQuery, PassageHit
+from backlist.store.core import SQLITE, SqlStore, T, plan_passages
 from backlist.store.sqlite_driver import sqlite3
 
 SCAN_FROM = 20_000  # passages; from here on, vector search is a matrix product in memory
@@ -64,14 +67,27 @@ CREATE TABLE IF NOT EXISTS doc_links (
 CREATE INDEX IF NOT EXISTS doc_links_target ON doc_links(target_id);
 CREATE INDEX IF NOT EXISTS passages_speaker ON passages(speaker) WHERE speaker IS NOT NULL;
 """
+# What the library knows beyond the readers (store/core.py): date bounds, other titles, where
+# each value came from, the reading flag, the readers' own values; and the writer's corrections,
+# with no foreign key: re-ingest deletes and rewrites documents, a correction outlives that.
+_V3 = """
+ALTER TABLE documents ADD COLUMN date_earliest TEXT;
+ALTER TABLE documents ADD COLUMN date_latest TEXT;
+ALTER TABLE documents ADD COLUMN aliases TEXT;
+ALTER TABLE documents ADD COLUMN basis TEXT;
+ALTER TABLE documents ADD COLUMN reading INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE documents ADD COLUMN reader_fields TEXT;
+UPDATE documents SET reader_fields = json_object('title', title, 'subtitle', subtitle,
+  'date', date, 'url', url, 'kind', kind, 'authors', json(coalesce(authors, '[]')))
+  WHERE reader_fields IS NULL;
+CREATE TABLE IF NOT EXISTS corrections (
+  doc_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT, at TEXT NOT NULL,
+  PRIMARY KEY (doc_id, field));
+"""
 # Ordered schema steps; a library at user_version N runs the steps after N, each in one
 # transaction, so an old library is upgraded in place and a half-created one is completed.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def fts_match(q: KeywordQuery) -> str:
@@ -85,7 +101,7 @@ def fts_match(q: KeywordQuery) -> str:
     return (" AND " if q.require_all else " OR ").join(dict.fromkeys(parts))
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SqlStore):
     """One connection per thread (sqlite3 connections must not be shared by threads that run
     statements at once: MCP and web servers answer tool calls in worker threads)."""
 
@@ -94,7 +110,7 @@ class SQLiteStore(Store):
         self.read_only = read_only
         self._local = threading.local()
         self._conns: list[tuple[weakref.ref[threading.Thread], Any]] = []
-        self._lock = threading.Lock()
+        self._conns_lock = threading.Lock()
         self._matrix = None
         self._matrix_lock = threading.Lock()
         if read_only:
@@ -109,7 +125,7 @@ class SQLiteStore(Store):
         if conn is None:
             conn = self._connect(self.read_only)
             self._local.conn = conn
-            with self._lock:
+            with self._conns_lock:
                 self._close_dead_threads()
                 self._conns.append((weakref.ref(threading.current_thread()), conn))
         return conn
@@ -166,99 +182,62 @@ class SQLiteStore(Store):
     def schema_version(self) -> int:
         return _schema_version(self.db)
 
-    # --- meta -----------------------------------------------------------------------------
-    def get_meta(self, key: str) -> str | None:
+    # --- the primitives store/core.py builds on -------------------------------------------------
+    dialect = SQLITE
+
+    def _call(self, fn: Callable[[], T], retry: bool) -> T:
+        return fn()
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(sql, params)]
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.db.execute(sql, params)
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.db.executemany(sql, rows)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction; a nested one joins the outer one (sqlite3's own context manager
+        would commit at the inner exit)."""
+        if getattr(self._local, "in_tx", False):
+            yield
+            return
+        self._local.in_tx = True
         try:
-            row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        except sqlite3.OperationalError:
-            return None
-        return row[0] if row else None
+            with self.db:
+                yield
+        finally:
+            self._local.in_tx = False
 
-    def set_meta(self, key: str, value: str) -> None:
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
-
-    # --- sources --------------------------------------------------------------------------
-    def source_fingerprint(self, path: str) -> str | None:
-        row = self.db.execute("SELECT fingerprint FROM sources WHERE path = ?", (path,)).fetchone()
-        return row[0] if row else None
-
-    def record_source(self, path: str, kind: str, fingerprint: str,
-                      doc_ids: Sequence[str]) -> list[str]:
-        keep = set(doc_ids)
-        with self.db:
-            stale = [r[0] for r in self.db.execute(
-                "SELECT id FROM documents WHERE source = ?", (path,)) if r[0] not in keep]
-            for doc_id in stale:
-                self._delete_doc(doc_id)
-            self.db.execute(
-                "INSERT OR REPLACE INTO sources(path, kind, fingerprint, ingested_at, documents) "
-                "VALUES (?, ?, ?, ?, ?)", (path, kind, fingerprint, _now(), len(keep)))
-        return stale
-
-    def sources(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute("SELECT * FROM sources ORDER BY path")]
-
-    # --- documents ------------------------------------------------------------------------
-    def doc_hash(self, doc_id: str) -> str | None:
-        row = self.db.execute("SELECT content_hash FROM documents WHERE id = ?",
-                              (doc_id,)).fetchone()
-        return row[0] if row else None
-
-    def write_document(self, doc: Document, passages: Sequence[Passage],
-                       entities: Sequence[tuple[str, str, str | None, int, str]] | None = None) -> int:
-        with self.db:
-            self.db.execute(
-                "INSERT INTO documents(id, kind, source, position, title, subtitle, date, url, "
-                "authors, speakers, audience, text, comments, turns, metadata, words, "
-                "content_hash, is_draft, ingested_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, source=excluded.source, "
-                "position=excluded.position, title=excluded.title, subtitle=excluded.subtitle, "
-                "date=excluded.date, url=excluded.url, authors=excluded.authors, "
-                "speakers=excluded.speakers, audience=excluded.audience, text=excluded.text, "
-                "comments=excluded.comments, turns=excluded.turns, metadata=excluded.metadata, "
-                "words=excluded.words, content_hash=excluded.content_hash, "
-                "is_draft=excluded.is_draft, ingested_at=excluded.ingested_at",
-                (doc.id, doc.kind, doc.source, doc.position, doc.title, doc.subtitle, doc.date,
-                 doc.url, json.dumps(doc.authors), json.dumps(doc.speakers), doc.audience,
-                 doc.text, json.dumps(doc.comments),
-                 json.dumps([t.__dict__ for t in doc.turns]),
-                 json.dumps(doc.metadata, ensure_ascii=False, default=str), doc.words,
-                 doc.content_hash, int(doc.is_draft), _now()))
-            self.db.execute("DELETE FROM metrics WHERE doc_id = ? AND origin = 'source'", (doc.id,))
-            self.db.executemany(
-                "INSERT OR REPLACE INTO metrics(doc_id, name, value, origin) VALUES (?,?,?,'source')",
-                [(doc.id, k, float(v)) for k, v in doc.metrics.items()])
-            if entities is not None:
-                self._write_entities(doc.id, entities)
-            return self._replace_passages(doc, passages)
-
-    def _replace_passages(self, doc: Document, passages: Sequence[Passage]) -> int:
-        """Keep passages whose text is unchanged (and so their embeddings); add the rest."""
-        old: dict[str, list[int]] = {}
-        for r in self.db.execute("SELECT id, hash FROM passages WHERE doc_id = ?", (doc.id,)):
-            old.setdefault(r["hash"], []).append(r["id"])
-        added = 0
-        for p in passages:
-            h = passage_hash(p)
-            if old.get(h):
-                pid = old[h].pop()
-                self.db.execute("UPDATE passages SET idx=?, start=?, end=?, speaker=? WHERE id=?",
-                                (p.idx, p.start, p.end, p.speaker, pid))
-                self.db.execute("UPDATE passages_fts SET title = ? WHERE rowid = ?",
-                                (doc.title or "", pid))
-                continue
+    def _replace_passages(self, doc: Document, passages: Sequence[Passage], title: str) -> int:
+        old = [(r["id"], r["hash"]) for r in self.db.execute(
+            "SELECT id, hash FROM passages WHERE doc_id = ?", (doc.id,))]
+        kept, new, gone = plan_passages(old, passages)
+        for pid, p in kept:
+            self.db.execute("UPDATE passages SET idx=?, start=?, end=?, speaker=? WHERE id=?",
+                            (p.idx, p.start, p.end, p.speaker, pid))
+            self.db.execute("UPDATE passages_fts SET title = ? WHERE rowid = ?", (title, pid))
+        for p, h in new:
             cur = self.db.execute(
                 "INSERT INTO passages(doc_id, idx, text, start, end, speaker, hash) "
                 "VALUES (?,?,?,?,?,?,?)", (doc.id, p.idx, p.text, p.start, p.end, p.speaker, h))
             self.db.execute("INSERT INTO passages_fts(rowid, text, title) VALUES (?,?,?)",
-                            (cur.lastrowid, p.text, doc.title or ""))
-            added += 1
-        for ids in old.values():
-            for pid in ids:
+                            (cur.lastrowid, p.text, title))
+        for pid in gone:
+            self._delete_passage(pid)
+        return len(new)
+
+    def _set_search_title(self, doc_id: str, title: str) -> None:
+        self.db.execute("UPDATE passages_fts SET title = ? WHERE rowid IN "
+                        "(SELECT id FROM passages WHERE doc_id = ?)", (title, doc_id))
+
+    def _forget_passages(self, doc_ids: Sequence[str]) -> None:
+        for doc_id in doc_ids:
+            for (pid,) in self.db.execute("SELECT id FROM passages WHERE doc_id = ?",
+                                          (doc_id,)).fetchall():
                 self._delete_passage(pid)
-        return added
 
     def _delete_passage(self, pid: int) -> None:
         self.db.execute("DELETE FROM passages_fts WHERE rowid = ?", (pid,))
@@ -267,183 +246,7 @@ class SQLiteStore(Store):
         self.db.execute("DELETE FROM passages WHERE id = ?", (pid,))
         self._matrix = None
 
-    def _delete_doc(self, doc_id: str) -> None:
-        for (pid,) in self.db.execute("SELECT id FROM passages WHERE doc_id = ?",
-                                      (doc_id,)).fetchall():
-            self._delete_passage(pid)
-        self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ?", (doc_id,))
-        self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
-
-    def get_document(self, doc_id: str) -> Document | None:
-        row = self.db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return self._doc(row) if row else None
-
-    def get_documents(self, ids: Sequence[str], with_turns: bool = False) -> dict[str, Document]:
-        """Several documents in one query; speaker turns (large for interviews) only if asked."""
-        if not ids:
-            return {}
-        rows = self.db.execute(
-            f"SELECT * FROM documents WHERE id IN ({','.join('?' * len(ids))})", list(ids))
-        rows = rows.fetchall()
-        metrics = self._metrics_of([r["id"] for r in rows])
-        return {r["id"]: self._doc(r, with_turns, metrics) for r in rows}
-
-    def resolve_id(self, prefix: str) -> list[str]:
-        return [r[0] for r in self.db.execute(
-            "SELECT id FROM documents WHERE id LIKE ? ESCAPE '\\' LIMIT 5",
-            (prefix.replace("%", "\\%").replace("_", "\\_") + "%",))]
-
-    def list_documents(self, flt: DocFilter, order: str = "date",
-                       with_turns: bool = False) -> list[Document]:
-        where, args = self._where(flt)
-        orders = {"date": "d.date IS NULL, d.date, d.source, d.position",
-                  "date_desc": "d.date IS NULL, d.date DESC, d.source, d.position",
-                  "source": "d.source, CAST(substr(d.position, 6) AS INTEGER), d.position"}
-        sql = f"SELECT d.* FROM documents d {where} ORDER BY {orders.get(order, orders['date'])}"
-        rows = self.db.execute(sql, args).fetchall()
-        metrics = self._metrics_of(None if len(rows) > 500 else [r["id"] for r in rows])
-        return [self._doc(r, with_turns, metrics) for r in rows]
-
-    def _metrics_of(self, ids: list[str] | None) -> dict[str, dict[str, float]]:
-        """Metrics of many documents in one query (all of them when ids is None)."""
-        out: dict[str, dict[str, float]] = {}
-        if ids is not None and not ids:
-            return out
-        sql = "SELECT doc_id, name, value FROM metrics"
-        args: list[Any] = []
-        if ids is not None:
-            sql += f" WHERE doc_id IN ({','.join('?' * len(ids))})"
-            args = list(ids)
-        for r in self.db.execute(sql, args):
-            out.setdefault(r[0], {})[r[1]] = r[2]
-        return out
-
-    def _where(self, flt: DocFilter) -> tuple[str, list[Any]]:
-        clauses, args = [], []
-        if flt.kinds:
-            clauses.append(f"d.kind IN ({','.join('?' * len(flt.kinds))})")
-            args += list(flt.kinds)
-        if flt.since:
-            clauses.append("d.date >= ?")
-            args.append(flt.since)
-        if flt.until:
-            clauses.append("d.date <= ?")
-            args.append(flt.until)
-        if not flt.include_drafts:
-            clauses.append("d.is_draft = 0")
-        if not flt.include_duplicates:
-            clauses.append("d.duplicate_of IS NULL")
-        if flt.speaker:
-            clauses.append("EXISTS (SELECT 1 FROM json_each(d.speakers) s WHERE s.value LIKE ?)")
-            args.append(f"%{flt.speaker}%")
-        if flt.entity:
-            clauses.append("EXISTS (SELECT 1 FROM entity_mentions e WHERE e.doc_id = d.id AND "
-                           "(e.entity = ? COLLATE NOCASE OR e.parent = ? COLLATE NOCASE))")
-            args += [flt.entity, flt.entity]
-        if flt.topic:
-            clauses.append("EXISTS (SELECT 1 FROM doc_topics t WHERE t.doc_id = d.id AND "
-                           "t.topic = ? COLLATE NOCASE)")
-            args.append(flt.topic)
-        if flt.author:
-            clauses.append("EXISTS (SELECT 1 FROM json_each(d.authors) a WHERE a.value LIKE ?)")
-            args.append(f"%{flt.author}%")
-        if flt.ids is not None:
-            clauses.append(f"d.id IN ({','.join('?' * len(flt.ids))})")
-            args += list(flt.ids)
-        return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
-
-    def filtered_ids(self, flt: DocFilter) -> set[str]:
-        where, args = self._where(flt)
-        return {r[0] for r in self.db.execute(f"SELECT d.id FROM documents d {where}", args)}
-
-    def set_copies(self, duplicate_of: dict[str, str | None], urls: dict[str, str]) -> None:
-        with self.db:
-            self.db.execute("UPDATE documents SET duplicate_of = NULL, linked_url = NULL")
-            self.db.executemany("UPDATE documents SET duplicate_of = ? WHERE id = ?",
-                                [(v, k) for k, v in duplicate_of.items() if v])
-            self.db.executemany("UPDATE documents SET linked_url = ? WHERE id = ?",
-                                [(v, k) for k, v in urls.items()])
-
-    def metrics(self, doc_ids: Iterable[str] | None = None) -> dict[str, dict[str, float]]:
-        out: dict[str, dict[str, float]] = {}
-        for r in self.db.execute("SELECT doc_id, name, value FROM metrics"):
-            out.setdefault(r[0], {})[r[1]] = r[2]
-        if doc_ids is not None:
-            wanted = set(doc_ids)
-            out = {k: v for k, v in out.items() if k in wanted}
-        return out
-
-    def stats(self) -> dict[str, Any]:
-        q = self.db.execute
-        by_kind = {r[0]: {"documents": r[1], "words": r[2] or 0} for r in q(
-            "SELECT kind, COUNT(*), SUM(words) FROM documents GROUP BY kind ORDER BY kind")}
-        by_year = {(r[0] or "undated"): {"documents": r[1], "words": r[2] or 0} for r in q(
-            "SELECT substr(date, 1, 4), COUNT(*), SUM(words) FROM documents "
-            "GROUP BY substr(date, 1, 4) ORDER BY date IS NULL, substr(date, 1, 4)")}
-        total = q("SELECT COUNT(*), COALESCE(SUM(words), 0), "
-                  "SUM(duplicate_of IS NOT NULL), SUM(is_draft), SUM(date IS NULL) "
-                  "FROM documents").fetchone()
-        passages = q("SELECT COUNT(*), COALESCE(SUM(embedded), 0) FROM passages").fetchone()
-        return {"documents": total[0], "words": total[1], "duplicates": total[2] or 0,
-                "drafts": total[3] or 0, "undated": total[4] or 0,
-                "passages": passages[0], "embedded_passages": passages[1],
-                "sources": q("SELECT COUNT(*) FROM sources").fetchone()[0],
-                "by_kind": by_kind, "by_year": by_year}
-
-    def _doc(self, r: sqlite3.Row, with_turns: bool = True,
-             metrics: dict[str, dict[str, float]] | None = None) -> Document:
-        doc = Document(
-            id=r["id"], kind=r["kind"], source=r["source"], position=r["position"] or "",
-            text=r["text"], title=r["title"], subtitle=r["subtitle"], date=r["date"],
-            url=r["url"] or r["linked_url"], authors=json.loads(r["authors"] or "[]"),
-            speakers=json.loads(r["speakers"] or "[]"), audience=r["audience"],
-            comments=json.loads(r["comments"] or "[]"),
-            turns=[Turn(**t) for t in json.loads(r["turns"] or "[]")] if with_turns else [],
-            metadata=json.loads(r["metadata"] or "{}"), is_draft=bool(r["is_draft"]),
-            duplicate_of=r["duplicate_of"])
-        if r["linked_url"] and not r["url"]:
-            doc.metadata["url_basis"] = "from a linked copy"
-        if metrics is not None:
-            doc.metrics = dict(metrics.get(doc.id, {}))
-        else:
-            doc.metrics = {m[0]: m[1] for m in self.db.execute(
-                "SELECT name, value FROM metrics WHERE doc_id = ?", (doc.id,))}
-        return doc
-
-    # --- passages & indexes ---------------------------------------------------------------
-    def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
-        ids = list(ids)
-        if not ids:
-            return {}
-        rows = self.db.execute(
-            f"SELECT * FROM passages WHERE id IN ({','.join('?' * len(ids))})", ids)
-        return {r["id"]: Passage(r["doc_id"], r["idx"], r["text"], r["start"], r["end"],
-                                 r["speaker"]) for r in rows}
-
-    def passage_counts(self, doc_ids: Iterable[str]) -> dict[str, int]:
-        ids = list(doc_ids)
-        if not ids:
-            return {}
-        rows = self.db.execute(f"SELECT doc_id, COUNT(*) FROM passages WHERE doc_id IN "
-                               f"({','.join('?' * len(ids))}) GROUP BY doc_id", ids)
-        return {r[0]: r[1] for r in rows}
-
-    def doc_passages(self, doc_id: str) -> list[Passage]:
-        return [Passage(r["doc_id"], r["idx"], r["text"], r["start"], r["end"], r["speaker"])
-                for r in self.db.execute(
-                    "SELECT * FROM passages WHERE doc_id = ? ORDER BY idx", (doc_id,))]
-
-    def unembedded(self, limit: int) -> list[tuple[int, str, str | None]]:
-        return [(r[0], r[1], r[2]) for r in self.db.execute(
-            "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id "
-            "WHERE p.embedded = 0 ORDER BY p.id LIMIT ?", (limit,))]
-
-    def all_passages(self) -> list[tuple[int, str, str | None]]:
-        return [(r[0], r[1], r[2]) for r in self.db.execute(
-            "SELECT p.id, p.text, d.title FROM passages p JOIN documents d ON d.id = p.doc_id")]
-
-    def count_unembedded(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM passages WHERE embedded = 0").fetchone()[0]
+    # --- the keyword index and vectors -----------------------------------------------------
 
     def _has_vec(self) -> bool:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'passages_vec'"
@@ -525,10 +328,6 @@ class SQLiteStore(Store):
                                 [r[2] for r in rows], mat)
             return self._matrix[1:]
 
-    def canonical_map(self) -> dict[str, str]:
-        return {r[0]: r[1] for r in self.db.execute(
-            "SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL")}
-
     def passage_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
 
@@ -575,47 +374,6 @@ class SQLiteStore(Store):
             out.setdefault(doc_id, []).append(blob)
         return out
 
-    def set_doc_topics(self, doc_id: str, scored: Sequence[tuple[str, float]],
-                       manual: bool = False) -> None:
-        with self.db:
-            if manual:
-                self.db.executemany(
-                    "INSERT OR REPLACE INTO doc_topics(doc_id, topic, score, manual) VALUES (?,?,?,1)",
-                    [(doc_id, t, s) for t, s in scored])
-                return
-            self.db.execute("DELETE FROM doc_topics WHERE doc_id = ? AND manual = 0", (doc_id,))
-            self.db.executemany(
-                "INSERT OR IGNORE INTO doc_topics(doc_id, topic, score, manual) VALUES (?,?,?,0)",
-                [(doc_id, t, s) for t, s in scored])
-
-    def doc_topics(self) -> dict[str, list[tuple[str, float, bool]]]:
-        out: dict[str, list[tuple[str, float, bool]]] = {}
-        for r in self.db.execute("SELECT doc_id, topic, score, manual FROM doc_topics "
-                                 "ORDER BY manual DESC, score DESC"):
-            out.setdefault(r[0], []).append((r[1], r[2], bool(r[3])))
-        return out
-
-    def set_entities(self, doc_id: str, rows: Sequence[tuple[str, str, str | None, int, str]]) -> None:
-        with self.db:
-            self._write_entities(doc_id, rows)
-
-    def _write_entities(self, doc_id: str, rows: Sequence[tuple[str, str, str | None, int, str]]) -> None:
-        self.db.execute("DELETE FROM entity_mentions WHERE doc_id = ?", (doc_id,))
-        self.db.executemany(
-            "INSERT OR REPLACE INTO entity_mentions(doc_id, entity, kind, parent, mentions, role) "
-            "VALUES (?,?,?,?,?,?)", [(doc_id, *r) for r in rows])
-
-    def entity_rows(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
-            "SELECT e.*, d.date, d.duplicate_of FROM entity_mentions e "
-            "JOIN documents d ON d.id = e.doc_id")]
-
-    def add_metrics(self, doc_id: str, values: dict[str, float], origin: str) -> None:
-        with self.db:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO metrics(doc_id, name, value, origin) VALUES (?,?,?,?)",
-                [(doc_id, k, float(v), origin) for k, v in values.items()])
-
     def reset_index(self, embeddings_only: bool = False) -> None:
         with self.db:
             if self._has_vec():
@@ -625,22 +383,6 @@ class SQLiteStore(Store):
             if not embeddings_only:
                 self.db.execute("DELETE FROM passages_fts")
                 self.db.execute("DELETE FROM passages")
-
-    def set_links(self, links: Sequence[DocLink]) -> None:
-        with self.db:
-            self.db.execute("DELETE FROM doc_links")
-            self.db.executemany(
-                "INSERT OR IGNORE INTO doc_links(source_id, target_id, how, evidence) "
-                "VALUES (?,?,?,?)", [(lk.source_id, lk.target_id, lk.how, lk.evidence)
-                                     for lk in links])
-
-    def links(self, doc_id: str | None = None) -> list[DocLink]:
-        if doc_id is None:
-            rows = self.db.execute("SELECT * FROM doc_links ORDER BY source_id, target_id")
-        else:
-            rows = self.db.execute("SELECT * FROM doc_links WHERE source_id = ? OR target_id = ? "
-                                   "ORDER BY source_id, target_id", (doc_id, doc_id))
-        return [DocLink(r["source_id"], r["target_id"], r["how"], r["evidence"]) for r in rows]
 
     def export_vectors(self, batch: int = 2000) -> Iterator[list[tuple[str, int, bytes]]]:
         if not self._has_vec():
@@ -664,19 +406,12 @@ class SQLiteStore(Store):
         self.save_embeddings(found)
         return len(found)
 
-    def metric_rows(self) -> list[tuple[str, str, float, str | None]]:
-        return [(r[0], r[1], r[2], r[3]) for r in self.db.execute(
-            "SELECT doc_id, name, value, origin FROM metrics ORDER BY doc_id, name")]
-
-    def meta_items(self) -> dict[str, str]:
-        return {r[0]: r[1] for r in self.db.execute("SELECT key, value FROM meta")}
-
     def integrity_check(self) -> str:
         rows = [r[0] for r in self.db.execute("PRAGMA integrity_check")]
         return "ok" if rows == ["ok"] else "; ".join(rows)
 
     def close(self) -> None:
-        with self._lock:
+        with self._conns_lock:
             conns, self._conns = [c for _, c in self._conns], []
         for conn in conns:
             try:
@@ -712,7 +447,8 @@ def migrate(conn) -> int:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(script):
-                conn.execute(statement)
+                if not _adds_existing_column(conn, statement):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
                          (str(version),))
@@ -726,6 +462,18 @@ def migrate(conn) -> int:
     return current
 
 
+_ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", re.IGNORECASE)
+
+
+def _adds_existing_column(conn, statement: str) -> bool:
+    """SQLite has no ADD COLUMN IF NOT EXISTS: a step re-run on a library that has the column
+    (its version was lost or set back) skips the statement, so every step is idempotent."""
+    m = _ADD_COLUMN.match(statement)
+    if m is None:
+        return False
+    return any(r[1] == m.group(2) for r in conn.execute(f"PRAGMA table_info({m.group(1)})"))
+
+
 def _statements(script: str) -> list[str]:
     out, buf = [], ""
     for line in script.splitlines(keepends=True):
@@ -735,8 +483,3 @@ def _statements(script: str) -> list[str]:
             buf = ""
     return [s for s in out if s]
 
-
-def passage_hash(p: Passage) -> str:
-    import hashlib
-
-    return hashlib.blake2b(f"{p.speaker or ''}\x1f{p.text}".encode(), digest_size=10).hexdigest()

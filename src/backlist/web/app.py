@@ -19,19 +19,19 @@ from urllib.parse import parse_qs, urlsplit
 import jinja2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backlist.auth import COOKIE, require_token
+from backlist.auth import COOKIE, LOOPBACK_HOSTS, check_bind, is_loopback, require_token
 from backlist.errors import BacklistError, NotFoundError
+from backlist.render import json_text
+from backlist.web.responses import InertJSONResponse
 from backlist.web.state import WebState
 
 HERE = Path(__file__).resolve().parent
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 MAX_BODY = 2 * 1024 * 1024  # a long draft is well under 1 MB of text
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -39,7 +39,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` on the app's
+    # own form posts, and null is refused (what sandboxed and file: documents send). No referrer
+    # leaves for other sites either way (links out also carry rel=noreferrer).
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
@@ -55,9 +58,7 @@ def create_app(library_path: str | os.PathLike[str] | None = None, database: str
                mcp: bool = True) -> Any:
     """The whole app as one ASGI callable. host/port are where it will be bound: on loopback
     requests must name a loopback Host; anywhere else a token is required on every request."""
-    if host not in LOOPBACK and not token:
-        raise BacklistError(f"binding {host} (not loopback) needs a token: pass --token or set "
-                            "BACKLIST_TOKEN")
+    check_bind(host, token)
     state = WebState(Path(library_path) if library_path else None, database)
     mcp_server, mcp_app = _mcp(state, host, port, token) if mcp else (None, None)
 
@@ -73,8 +74,11 @@ def create_app(library_path: str | os.PathLike[str] | None = None, database: str
 
     app = FastAPI(title="backlist", version="1", lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url="/openapi.json",
-                  description="A writer's archive as a searchable, citable library. The JSON "
-                              "shapes are the CLI's `--json` contracts.")
+                  default_response_class=InertJSONResponse,
+                  description="A writer's archive as a searchable, citable library. Each route "
+                              "takes the options of the CLI command of the same name and answers "
+                              "with that command's --json shape; unknown options are refused "
+                              "with a 400.")
     app.state.web = state
     app.state.token = token
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -85,7 +89,7 @@ def create_app(library_path: str | os.PathLike[str] | None = None, database: str
     if mcp_app is not None:
         app.add_route("/mcp", _Asgi(mcp_app), include_in_schema=False)  # type: ignore[arg-type]
     _errors(app)
-    guarded: Any = _Guard(app, loopback=host in LOOPBACK, token=token)
+    guarded: Any = _Guard(app, loopback=is_loopback(host), token=token)
     return require_token(guarded, token) if token else guarded
 
 
@@ -95,7 +99,7 @@ def _mcp(state: WebState, host: str, port: int, token: str | None) -> tuple[Any,
     from backlist.mcp_server import create_server, http_app
 
     server = create_server(state.library_path, state.database)
-    return server, http_app(server, host, port, None if host in LOOPBACK else token)
+    return server, http_app(server, host, port, None if is_loopback(host) else token)
 
 
 class _Asgi:
@@ -119,7 +123,7 @@ def status_of(exc: BaseException) -> int:
 def error_response(request: Request, status: int, message: str) -> Response:
     """One clear message: JSON for the API, a page for people; never a traceback."""
     if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
-        return JSONResponse({"error": message}, status_code=status)
+        return InertJSONResponse({"error": message}, status_code=status)
     try:
         return html(request, "error.html", {"status": status, "message": message}, status)
     except Exception:  # the error page itself failed: say it plainly
@@ -137,7 +141,8 @@ def _errors(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(x) for x in first.get("loc", ()) if x not in ("query", "body"))
-        return error_response(request, 400, f"{where or 'input'}: {first.get('msg', 'invalid')}")
+        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        return error_response(request, 400, f"{where or 'input'}: {message}")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -203,11 +208,8 @@ class _Guard:
         length = headers.get("content-length", "0")
         if length.isdigit() and int(length) > MAX_BODY:
             return 413, _too_large()
-        if scope["method"] not in ("GET", "HEAD", "OPTIONS") and scope["path"] != "/mcp":
-            origin = headers.get("origin")
-            if headers.get("sec-fetch-site") == "cross-site" or (
-                    origin and origin != "null" and urlsplit(origin).netloc != host):
-                return 403, "cross-site requests are refused"
+        if scope["method"] not in SAFE_METHODS and _foreign(headers, host):
+            return 403, "cross-site requests are refused"
         return None
 
     def _cookie(self, scope: dict) -> list[tuple[bytes, bytes]]:
@@ -219,6 +221,18 @@ class _Guard:
         if query.get("token") != [self.token]:
             return []
         return [(b"set-cookie", f"{COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict".encode())]
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _foreign(headers: dict[str, str], host: str) -> bool:
+    """A request a page elsewhere made: the browser says cross-site, or the Origin is another
+    host, or it is `null` (sandboxed documents, file: pages, some redirects: never this app)."""
+    origin = headers.get("origin")
+    if headers.get("sec-fetch-site") == "cross-site":
+        return True
+    return origin is not None and (origin.strip().lower() == "null" or urlsplit(origin).netloc != host)
 
 
 def _too_large() -> str:
@@ -233,15 +247,13 @@ def _hostname(host: str) -> str:
 
 async def _plain(send: Any, status: int, message: str, as_html: bool = False) -> None:
     """A refusal before the app runs: JSON, or a small page for a browser."""
-    import json
-
     if as_html:
         body = (f'<!doctype html><meta charset="utf-8"><title>{status}</title>'
                 f'<link rel="stylesheet" href="/static/app.css"><main><h1>Refused</h1>'
                 f'<p class="error">{escape(message)}</p><p><a href="/">Back to search</a></p></main>'
                 ).encode()
     else:
-        body = json.dumps({"error": message}).encode()
+        body = json_text({"error": message}, indent=None).encode()
     kind = b"text/html; charset=utf-8" if as_html else b"application/json"
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", kind),

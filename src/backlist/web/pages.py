@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
-from backlist.contracts import DOC_KINDS, MODES, READER_KINDS
+from backlist.analysis.charts import timeline_chart
+from backlist.contracts import DOC_KINDS, MODES
 from backlist.errors import BacklistError, NotFoundError, UsageError
-from backlist.index.search import terms
-from backlist.service import MAX_QUERY_CHARS, Library
-from backlist.store.base import DocFilter
+from backlist.ingest import KINDS as READER_KINDS
+from backlist.query_args import parse_date
+from backlist.service import MAX_K, MAX_QUERY_CHARS, Library
+from backlist.web.api import known_options_only
 from backlist.web.app import html
-from backlist.web.state import WebState
-from backlist.web.views import (
-    CHART_FILE,
-    hit_views,
-    make_filter,
-    render_markdown,
-    segments,
-    timeline_chart,
-    web_url,
-)
+from backlist.web.state import IngestOptions, WebState
+from backlist.web.views import CHART_FILE, hit_views, make_filter, render_markdown, segments, web_url
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(known_options_only)])
 Opt = Annotated[str | None, Query(max_length=200)]
 Text = Annotated[str, Query(max_length=MAX_QUERY_CHARS)]
 REVIEW_NAME = re.compile(r"\d{4}-\d{2}-\d{2}_to_\d{4}-\d{2}-\d{2}")
@@ -41,38 +38,52 @@ def lib_of(request: Request) -> Library:
 
 
 # --- search ------------------------------------------------------------------------------------------
-def _search(request: Request, q: str, k: int, mode: str, kind: str | None, since: str | None,
-            until: str | None, speaker: str | None, entity: str | None) -> dict[str, Any]:
-    ctx: dict[str, Any] = {"q": q, "k": k, "mode": mode, "kind": kind or "", "since": since or "",
-                           "until": until or "", "speaker": speaker or "", "entity": entity or "",
+@dataclass
+class SearchForm:
+    """The search page's options: the API's and the CLI's (minus explain, a JSON detail)."""
+
+    q: Text = ""
+    k: Annotated[int, Query(ge=1, le=MAX_K)] = 10
+    mode: str = "hybrid"
+    kind: Opt = None
+    since: Opt = None
+    until: Opt = None
+    speaker: Opt = None
+    entity: Opt = None
+    topic: Opt = None
+    author: Opt = None
+    sort: Annotated[str, Query(max_length=20)] = "relevance"
+    recent: bool = False
+
+
+def _search(request: Request, f: SearchForm) -> dict[str, Any]:
+    ctx: dict[str, Any] = {**{k: v if v is not None else "" for k, v in vars(f).items()},
                            "kinds": DOC_KINDS, "modes": MODES, "hits": None, "notes": [],
                            "error": None}
-    if not q.strip():
+    if not f.q.strip():
         return ctx
+    lib = lib_of(request)
     try:
-        hits = lib_of(request).search(q, k=k, mode=mode,
-                                      flt=make_filter(kind, since, until, speaker, entity))
+        flt = make_filter(f.kind, f.since, f.until, speaker=f.speaker, entity=f.entity,
+                          topic=f.topic, author=f.author)
+        hits = lib.search(f.q, k=f.k, mode=f.mode, flt=flt, sort=f.sort, recent=f.recent)
     except BacklistError as exc:
         ctx["error"] = str(exc)
         return ctx
-    ctx.update(hits=hit_views(hits, terms(q)), notes=hits.notes)
+    ctx.update(hits=hit_views(hits, lib.highlight_terms(f.q)), notes=hits.notes)
     return ctx
 
 
 @router.get("/", response_class=HTMLResponse)
-def search_page(request: Request, q: Text = "", k: Annotated[int, Query(ge=1, le=100)] = 10,
-                mode: str = "hybrid", kind: Opt = None, since: Opt = None, until: Opt = None,
-                speaker: Opt = None, entity: Opt = None) -> Response:
-    ctx = _search(request, q, k, mode, kind, since, until, speaker, entity)
+def search_page(request: Request, form: Annotated[SearchForm, Depends()]) -> Response:
+    ctx = _search(request, form)
     return html(request, "search.html", ctx, status=400 if ctx["error"] else 200)
 
 
 @router.get("/search/results", response_class=HTMLResponse)
-def search_results(request: Request, q: Text = "", k: Annotated[int, Query(ge=1, le=100)] = 10,
-                   mode: str = "hybrid", kind: Opt = None, since: Opt = None, until: Opt = None,
-                   speaker: Opt = None, entity: Opt = None) -> Response:
+def search_results(request: Request, form: Annotated[SearchForm, Depends()]) -> Response:
     """The results alone, for the search box's as-you-type updates."""
-    ctx = _search(request, q, k, mode, kind, since, until, speaker, entity)
+    ctx = _search(request, form)
     return html(request, "_results.html", ctx, status=400 if ctx["error"] else 200)
 
 
@@ -82,12 +93,10 @@ def document_page(request: Request, doc_id: str) -> Response:
     lib = lib_of(request)
     doc, passages = lib.passages(doc_id)
     links = lib.links(doc.id)
-    ents = [r for r in lib.store.entity_rows() if r["doc_id"] == doc.id]
-    ents.sort(key=lambda r: (r["role"] != "guest", -int(r["mentions"] or 0), r["entity"]))
     return html(request, "doc.html", {
         "doc": doc, "url": web_url(doc.url), "segments": segments(doc, passages),
-        "links": links, "entities": ents, "related": _related_to(lib, doc),
-        "topics": lib.store.doc_topics().get(doc.id, []),
+        "links": links, "entities": lib.doc_entities(doc.id), "related": _related_to(lib, doc),
+        "topics": lib.doc_topics(doc.id),
         "metrics": sorted(doc.metrics.items())})
 
 
@@ -124,7 +133,7 @@ async def _draft_text(draft: str, file: UploadFile | None) -> str:
 @router.post("/draft", response_class=HTMLResponse)
 async def draft_related(request: Request, draft: Annotated[str, Form()] = "",
                         file: Annotated[UploadFile | None, File()] = None,
-                        k: Annotated[int, Form(ge=1, le=30)] = 8) -> Response:
+                        k: Annotated[int, Form(ge=1, le=MAX_K)] = 8) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     text = await _draft_text(draft, file)
@@ -153,9 +162,13 @@ def timeline_page(request: Request, q: Text = "", entity: Opt = None, kind: Opt 
     ctx: dict[str, Any] = {"q": q, "entity": entity or "", "kind": kind or "", "kinds": DOC_KINDS,
                            "result": None}
     if q.strip():
-        result = lib_of(request).timeline(q, flt=make_filter(kind, entity=entity))
-        words = terms(q)
-        ctx.update(result=result, chart=timeline_chart(result.dated),
+        lib = lib_of(request)
+        result = lib.timeline(q, flt=make_filter(kind, entity=entity))
+        words = lib.highlight_terms(q)
+        days = [dt.date.fromisoformat(h.doc.date[:10]) for h in result.dated
+                if h.doc.date and re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", h.doc.date)]
+        chart = timeline_chart(days, q)
+        ctx.update(result=result, chart=chart, chart_svg=Markup(chart.svg) if chart else None,
                    dated=hit_views(result.dated, words), undated=hit_views(result.undated, words))
     return html(request, "timeline.html", ctx)
 
@@ -184,7 +197,7 @@ def performance_page(request: Request, by: Opt = None,
                      year: Annotated[str | None, Query(pattern=r"^(\d{4})?$")] = None,
                      topic: Opt = None) -> Response:
     lib = lib_of(request)
-    metrics = sorted({m for d in lib.list(DocFilter(include_duplicates=False)) for m in d.metrics})
+    metrics = lib.metric_names()
     ctx: dict[str, Any] = {"metrics": metrics, "by": by, "year": year or "", "topic": topic or "",
                            "top": [], "insights": None,
                            "topics": [t["name"] for t in _topics(lib)]}
@@ -214,21 +227,27 @@ def review_page(request: Request) -> Response:
 def review_make(request: Request, year: Annotated[str, Form(max_length=4)] = "",
                 since: Annotated[str, Form(max_length=40)] = "",
                 until: Annotated[str, Form(max_length=40)] = "") -> Response:
-    from backlist.web.views import date_arg
-
     if year.strip():
         if not re.fullmatch(r"\d{4}", year.strip()):
             raise UsageError(f"{year}: give a year like 2025")
         start, end = f"{year.strip()}-01-01", f"{year.strip()}-12-31"
     else:
-        first, last = date_arg(since, "since"), date_arg(until, "until", end=True)
-        if not (first and last):
+        if not (since.strip() and until.strip()):
             raise UsageError("give a year, or both a start and an end date")
-        start, end = first, last
+        start, end = _review_date(since, "since"), _review_date(until, "until", end=True)
     name = f"{start}_to_{end}"
     with web(request).writable() as lib:  # the review refreshes entities: it writes
         lib.review(start, end, _reviews_dir(request) / name / f"review-{name}.md")
     return RedirectResponse(f"/review/{name}/", status_code=303)
+
+
+def _review_date(value: str, name: str, end: bool = False) -> str:
+    """The review's folder is named by its span, so its dates are read here (by the one parser
+    of date words, which the façade uses too)."""
+    try:
+        return parse_date(value, end=end)
+    except ValueError as exc:
+        raise UsageError(f"{name}: {exc}") from exc
 
 
 def _review_folder(request: Request, name: str) -> Path:
@@ -279,9 +298,7 @@ def library_page(request: Request, job: Annotated[str | None, Query(max_length=2
 @router.post("/library/ingest")
 def library_ingest(request: Request, paths: Annotated[str, Form(max_length=20_000)] = "",
                    kind: Annotated[str, Form(max_length=20)] = "") -> Response:
-    if kind and kind not in READER_KINDS:
-        raise UsageError(f"kind {kind!r}: choose from {', '.join(READER_KINDS)}")
-    job = web(request).start_ingest(paths.splitlines(), kind or None)
+    job = web(request).start_ingest(paths.splitlines(), IngestOptions(kind=kind or None))
     return RedirectResponse(f"/library?job={job.id}", status_code=303)
 
 
@@ -293,15 +310,7 @@ def favicon() -> Response:
 # --- API docs (the OpenAPI schema rendered here: nothing fetched from a CDN) ---------------------------
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> Response:
+    from backlist.web.apidocs import operations
+
     schema = request.app.openapi()
-    ops = []
-    for path, methods in schema.get("paths", {}).items():
-        for method, op in methods.items():
-            params = [(p["name"], p.get("in", ""), p.get("required", False),
-                       p.get("description") or p.get("schema", {}).get("type", ""))
-                      for p in op.get("parameters", [])]
-            body = (op.get("requestBody", {}).get("content", {}).get("application/json", {})
-                    .get("schema", {}).get("$ref", "").rsplit("/", 1)[-1])
-            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                        "params": params, "body": body})
-    return html(request, "docs.html", {"ops": ops, "title": schema["info"]["title"]})
+    return html(request, "docs.html", {"ops": operations(schema), "title": schema["info"]["title"]})

@@ -15,6 +15,25 @@ from backlist.errors import BacklistError, UsageError
 from backlist.service import Library
 
 
+@dataclass(frozen=True)
+class IngestOptions:
+    """The options of `backlist ingest`, as the web takes them (kind checked by the façade's
+    rule, against the one reader registry)."""
+
+    kind: str | None = None
+    site: str | None = None
+    max_bytes: int | None = None
+    max_seconds: float | None = 300.0
+    embed: bool = True
+    fetch: bool = False
+    follow_links: bool = False
+
+    def __post_init__(self) -> None:
+        from backlist.service import check_reader_kind
+
+        check_reader_kind(self.kind)  # before the job starts: a 400, not a failed job
+
+
 @dataclass
 class Job:
     """One ingest started from the web: progress as the pipeline reports it."""
@@ -90,7 +109,7 @@ class WebState:
                 self._lib.close()
                 self._lib = None
 
-    def start_ingest(self, paths: list[str], kind: str | None = None) -> Job:
+    def start_ingest(self, paths: list[str], options: IngestOptions | None = None) -> Job:
         paths = [p.strip() for p in paths if p and p.strip()]
         if not paths:
             raise UsageError("give a file or folder to ingest")
@@ -100,14 +119,16 @@ class WebState:
             job = Job(id=str(next(self._ids)), paths=paths)
             self.jobs[job.id] = job
             self._running = job
-        threading.Thread(target=self._ingest, args=(job, kind), daemon=True,
+        threading.Thread(target=self._ingest, args=(job, options or IngestOptions()), daemon=True,
                          name=f"backlist-ingest-{job.id}").start()
         return job
 
-    def _ingest(self, job: Job, kind: str | None) -> None:
+    def _ingest(self, job: Job, o: IngestOptions) -> None:
         try:
             with self.writable() as lib:
-                report = lib.ingest(job.paths, kind=kind, progress=job.on)
+                report = lib.ingest(job.paths, kind=o.kind, site=o.site, max_bytes=o.max_bytes,
+                                    embed=o.embed, fetch_remote=o.fetch, max_seconds=o.max_seconds,
+                                    progress=job.on, follow_links=o.follow_links)
                 stats = lib.stats()
             job.summary = _report_json(report, stats)
             job.state = "done"

@@ -1,23 +1,23 @@
 """Turning façade answers into what templates show: highlighted snippets, citations, a document
-cut at its passages, the timeline chart. Everything from the archive stays data: text is escaped
+cut at its passages. Everything from the archive stays data: text is escaped
 here or by Jinja's autoescape, and only http(s) URLs become links."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
-from backlist.errors import UsageError
-from backlist.index.search import Hit
 from backlist.model import Document, Passage
-from backlist.query_args import parse_date
-from backlist.render import window
-from backlist.safe import md_link, md_quote_text, one_line, safe_url
+from backlist.render import paste_citation, window
+from backlist.safe import one_line, safe_url
 from backlist.store.base import DocFilter
+
+if TYPE_CHECKING:  # the hits come from the façade; surfaces do not import the index
+    from backlist.index.search import Hit
 
 
 def web_url(url: str | None) -> str | None:
@@ -26,20 +26,15 @@ def web_url(url: str | None) -> str | None:
     return ok if ok and ok.lower().startswith(("http://", "https://")) else None
 
 
-def date_arg(value: str | None, name: str, end: bool = False) -> str | None:
-    if not value or not value.strip():
-        return None
-    try:
-        return parse_date(value[:40], end=end)
-    except ValueError as exc:
-        raise UsageError(f"{name}: {exc}") from exc
-
-
-def make_filter(kind: str | None = None, since: str | None = None, until: str | None = None,
-                speaker: str | None = None, entity: str | None = None, **extra: Any) -> DocFilter:
-    return DocFilter(kinds=[kind] if kind else (), since=date_arg(since, "since"),
-                     until=date_arg(until, "until", end=True), speaker=(speaker or "").strip() or None,
-                     entity=(entity or "").strip() or None, **extra)
+def make_filter(kinds: str | Sequence[str] | None = None, since: str | None = None,
+                until: str | None = None, **extra: Any) -> DocFilter:
+    """A DocFilter from form or query values: blanks dropped; since/until passed on as the user
+    typed them (the façade reads dates and date words, and says what it cannot read)."""
+    listed = [kinds] if isinstance(kinds, str) else list(kinds or ())
+    texts: dict[str, Any] = {k: (v.strip() or None) if isinstance(v, str) else v
+                             for k, v in extra.items()}
+    return DocFilter(kinds=[k for k in listed if k], since=(since or "").strip() or None,
+                     until=(until or "").strip() or None, **texts)
 
 
 def highlight(text: str, words: list[str]) -> Markup:
@@ -56,19 +51,6 @@ def highlight(text: str, words: list[str]) -> Markup:
         last = m.end()
     out.append(str(escape(text[last:])))
     return Markup("".join(out))
-
-
-def citation(doc: Document, passage: Passage | None) -> str:
-    """A Markdown citation to paste into a draft: the quote, then title (linked), date, URL."""
-    lines = []
-    if passage is not None:
-        lines.append(f"> {md_quote_text(window(passage.text, [], 600))}")
-        lines.append("")
-    where = md_link(doc.title or "(untitled)", web_url(doc.url))
-    when = doc.date or "undated"
-    tail = f" — {web_url(doc.url)}" if web_url(doc.url) else f" (backlist id {doc.id})"
-    lines.append(f"— {where}, {when}{tail}")
-    return "\n".join(lines)
 
 
 @dataclass
@@ -90,7 +72,7 @@ def hit_views(hits: list[Hit], words: list[str]) -> list[HitView]:
                     for p, _ in h.passages]
         out.append(HitView(doc=h.doc, score=h.score, url=web_url(h.doc.url), reason=h.reason,
                            anchor=f"/doc/{h.doc.id}" + (f"#p{first.idx}" if first else ""),
-                           snippets=snippets, citation=citation(h.doc, first)))
+                           snippets=snippets, citation=paste_citation(h.doc, first)))
     return out
 
 
@@ -119,72 +101,6 @@ def segments(doc: Document, passages: list[Passage]) -> list[Segment]:
     if not starts and text.strip():
         out.append(Segment(0, None, False, [one_line(x) for x in re.split(r"\n\s*\n", text)
                                             if x.strip()]))
-    return out
-
-
-@dataclass
-class Bar:
-    label: str
-    count: int
-    x: float
-    y: float
-    width: float
-    height: float
-
-
-@dataclass
-class Chart:
-    width: int
-    height: int
-    bars: list[Bar]
-    ticks: list[tuple[float, str]]  # (x, label)
-    max_count: int
-    unit: str  # "month" | "year"
-    summary: str  # alt text
-
-
-def timeline_chart(dated: list[Hit], width: int = 720, height: int = 220) -> Chart | None:
-    """Mentions per month (per year past three years), every period between the first and the
-    last shown, empty ones included, so gaps in what the writer said are visible."""
-    days = [dt.date.fromisoformat((h.doc.date or "")[:10]) for h in dated if _iso(h.doc.date)]
-    if not days:
-        return None
-    first, last = min(days), max(days)
-    by_year = (last.year - first.year) * 12 + last.month - first.month > 36
-    key = (lambda d: (d.year, 1)) if by_year else (lambda d: (d.year, d.month))
-    periods = _periods(key(first), key(last), by_year)
-    counts = {p: 0 for p in periods}
-    for d in days:
-        counts[key(d)] += 1
-    left, bottom, top = 36, 28, 12
-    plot_w, plot_h = width - left - 8, height - bottom - top
-    step = plot_w / len(periods)
-    peak = max(counts.values())
-    bars, ticks = [], []
-    every = max(1, len(periods) // 12)
-    for i, p in enumerate(periods):
-        h = plot_h * counts[p] / peak
-        label = str(p[0]) if by_year else dt.date(p[0], p[1], 1).strftime("%b %Y")
-        bars.append(Bar(label, counts[p], left + i * step + step * 0.15, top + plot_h - h,
-                        step * 0.7, h))
-        if i % every == 0:
-            ticks.append((left + i * step + step / 2, label if by_year or p[1] == 1 or i == 0
-                          else dt.date(p[0], p[1], 1).strftime("%b")))
-    summary = (f"{len(days)} dated pieces from {first.isoformat()} to {last.isoformat()}, "
-               f"at most {peak} in one {'year' if by_year else 'month'}")
-    return Chart(width, height, bars, ticks, peak, "year" if by_year else "month", summary)
-
-
-def _iso(value: str | None) -> bool:
-    return bool(value and re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", value))
-
-
-def _periods(a: tuple[int, int], b: tuple[int, int], by_year: bool) -> list[tuple[int, int]]:
-    out = []
-    y, m = a
-    while (y, m) <= b:
-        out.append((y, m))
-        y, m = (y + 1, 1) if by_year or m == 12 else (y, m + 1)
     return out
 
 

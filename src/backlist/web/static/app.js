@@ -17,7 +17,7 @@
     function params() {
       const p = new URLSearchParams();
       for (const [k, v] of new FormData(form)) {
-        if (typeof v === "string" && v.trim() !== "" && !(k === "mode" && v === "hybrid")) p.set(k, v);
+        if (typeof v === "string" && v.trim() !== "" && !(k === "mode" && v === "hybrid") && !(k === "sort" && v === "relevance")) p.set(k, v);
       }
       return p;
     }
