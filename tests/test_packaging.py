@@ -20,13 +20,10 @@ PROJECT = PYPROJECT["project"]
 # Declared though never imported by name: torch (sentence-transformers' backend, declared to range
 # it), python-multipart (FastAPI's form parser), lxml_html_clean (see pyproject), tools run as
 # commands.
-USED_WITHOUT_IMPORT = {"torch", "python-multipart", "lxml-html-clean",
-                       "ruff", "mypy", "types-pyyaml",
-                       # declared for the store core's pool and the CLI's month arithmetic, which
-                       # land from other branches: drop each here once src/ imports it
-                       "psycopg-pool", "python-dateutil"}
-# Python module names the test modules import from each other, not from a distribution.
-LOCAL_TEST_MODULES = {p.stem for p in (ROOT / "tests").glob("*.py")}
+USED_WITHOUT_IMPORT = {"torch", "python-multipart", "lxml-html-clean", "ruff", "mypy", "types-pyyaml"}
+SCRIPTS = [ROOT / d for d in ("tests", "eval", "benchmarks", "examples", "scripts")]
+# Modules the tests and scripts import from each other (conftest, quotes_eval…), not from a package.
+LOCAL_MODULES = {p.stem for folder in SCRIPTS for p in folder.glob("*.py")}
 
 
 def requirement_names(reqs: list[str]) -> set[str]:
@@ -89,8 +86,8 @@ def test_the_package_declares_every_package_it_imports():
 
 
 def test_tests_and_scripts_import_only_what_dev_declares():
-    modules = imported_modules(ROOT / "tests", ROOT / "eval", ROOT / "benchmarks", ROOT / "examples")
-    for name in LOCAL_TEST_MODULES | {"conftest"}:
+    modules = imported_modules(*SCRIPTS)
+    for name in LOCAL_MODULES:
         modules.pop(name, None)
     assert "pytest" in modules
     problems = undeclared(modules, declared(("dev",)))
@@ -99,7 +96,7 @@ def test_tests_and_scripts_import_only_what_dev_declares():
 
 def test_nothing_declared_goes_unused():
     dists = importlib.metadata.packages_distributions()
-    modules = imported_modules(ROOT / "src", ROOT / "tests", ROOT / "eval", ROOT / "benchmarks")
+    modules = imported_modules(ROOT / "src", *SCRIPTS)
     used = {canonicalize_name(d) for m in modules for d in dists.get(m, [])}
     unused = declared(tuple(PROJECT["optional-dependencies"])) - used - USED_WITHOUT_IMPORT
     # psycopg[binary] is imported as psycopg; its C speed-up package rides along in the extra
