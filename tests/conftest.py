@@ -57,9 +57,9 @@ def hash_library(root: Path, files: dict[str, str]) -> Iterator[Library]:
 # --- slow jobs run beside the tests --------------------------------------------------------------
 # Ingesting the demo and the sample archive with MiniLM is the suite's largest single cost (the
 # sample: about 80 s idle), and mypy over the package the next. Each runs once per session, in a
-# child process started as soon as collection ends (only if a selected test needs it), so it runs
-# on the second core while the tests that do not need it run on the first; the tests that need a
-# library come last (pytest_collection_modifyitems). The libraries are built by Library.ingest.
+# child process started as soon as collection ends (only if a selected test needs it), at a lower
+# priority, so it runs on the second core while the tests that do not need it run on the first; the
+# tests that need a library come last (pytest_collection_modifyitems). Library.ingest builds them.
 _BUILD_SCRIPT = """
 import json, sys
 from backlist.service import Library
@@ -82,8 +82,10 @@ class BackgroundJob:
             p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
         args = [a.replace("{folder}", str(self.folder)) for a in args]
         with open(self.folder / "out", "wb") as out, open(self.folder / "err", "wb") as err:
+            # niced: the tests in this process keep their core (some time themselves)
             self.proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=err, env=env,
-                                         cwd=cwd, stdin=subprocess.DEVNULL)
+                                         cwd=cwd, stdin=subprocess.DEVNULL,
+                                         preexec_fn=lambda: os.nice(10))
 
     def result(self, timeout: float = 1800) -> tuple[int, str, str]:
         """Exit code, stdout and stderr, once the child has ended."""
