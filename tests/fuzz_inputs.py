@@ -10,8 +10,26 @@ import io
 import random
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 
-Case = tuple[str, bytes]  # file name (unique within a batch), bytes
+
+@dataclass(frozen=True)
+class Sparse:
+    """A file of this many bytes that takes no disk: it must be refused from its size, unread."""
+
+    size: int
+
+
+@dataclass(frozen=True)
+class ExportWithLinkOut:
+    """An unzipped Substack export whose post is a link to a file outside it, holding `secret`:
+    the secret must never reach the library."""
+
+    secret: str
+
+
+Special = Sparse | ExportWithLinkOut
+Case = tuple[str, bytes | Special]  # file name suffix, bytes (or a file the test must make)
 
 MD = """---
 title: "Tides and {word}"
@@ -339,10 +357,59 @@ def odd_captions(rng: random.Random) -> Case:
     return ".srt", body.replace(".", ",").encode()
 
 
+def deep_html(rng: random.Random) -> Case:
+    """Unclosed nesting at the depths that once ran for minutes inside lexbor's C code."""
+    n = rng.choice((30_000, 200_000))
+    tag = rng.choice((b"<div>", b"<span>", b"<b><i>", b"<div><p>", b"<table><tr><td>"))
+    head = b"<html><head><title>Deep</title></head><body>"
+    if rng.random() < 0.5:  # a Substack-style post body, read by the same HTML path
+        return ".html", b"---\ntitle: Deep\n---\n" + tag * (n // 2) + b"x"
+    return ".html", head + tag * n + b"x</body></html>"
+
+
+def many_short_lines(rng: random.Random) -> Case:
+    n = rng.choice((10_000, 40_000))
+    line = rng.choice((b"ab c\n", b"x\n\n", b"- \n", b"Ana: hi\n\n", b"00:00:01 Ana: ok\n"))
+    return rng.choice((".txt", ".md", "")), b"Notes\n\n" + line * n
+
+
+def huge_cue(rng: random.Random) -> Case:
+    n = rng.choice((500_000, 2_000_000))
+    unit = rng.choice((b"word ", b"a", b"<v Ana>", b"\xc3\xa9 "))
+    cue = (unit * (n // len(unit)))[:n]
+    if rng.random() < 0.5:
+        return ".vtt", b"WEBVTT\n\n00:00:00.000 --> 00:00:05.000\n" + cue + b"\n"
+    return ".srt", b"1\n00:00:00,000 --> 00:00:05,000\n" + cue + b"\n"
+
+
+def markup_flood(rng: random.Random) -> Case:
+    """Hugo shortcodes, Liquid tags and wikilinks by the hundred thousand, nested or not."""
+    unit = rng.choice((b"{{< figure src=\"a.png\" >}}", b"{{% note %}}", b"{% include x.html %}",
+                       b"{{ page.title }}", b"[[Some Page]]", b"[[a|b]]", b"{{<", b"{%", b"[[",
+                       b"![[embed.png]]"))
+    n = rng.choice((2_000, 20_000))
+    sep = rng.choice((b" ", b"\n", b"", b"\n\n"))
+    return ".md", b"---\ntitle: Flood\n---\n" + (unit + sep) * n
+
+
+def sparse_file(rng: random.Random) -> Case:
+    return rng.choice((".txt", ".md", ".html", ".vtt", ".zip")), Sparse(rng.choice((1, 20)) << 30)
+
+
+def link_out_of_export(rng: random.Random) -> Case:
+    return "", ExportWithLinkOut(f"Quxsecret{rng.randrange(10 ** 9)}")
+
+
+# Classes meant to press on the budgets: for them "took too long" is the budget holding.
+BUDGET_CLASSES = frozenset({"deep_html", "many_short_lines", "huge_cue", "markup_flood"})
+
 GENERATORS: tuple[tuple[Callable[[random.Random], Case], int], ...] = (
     (garbled, 30), (garbled_zip, 6), (random_bytes, 8), (deep_nesting, 5), (huge_line, 3),
     (odd_encoding, 6), (odd_yaml, 10), (zip_names, 4), (zip_odd, 3), (entity_bomb, 5),
     (control_titles, 8), (odd_captions, 5),
+    # The classes of issue 24: budgets (time, memory, size) and links out of exports.
+    (deep_html, 2), (many_short_lines, 2), (huge_cue, 1), (markup_flood, 3), (sparse_file, 2),
+    (link_out_of_export, 2),
 )
 
 
@@ -353,7 +420,7 @@ def case(rng: random.Random) -> tuple[str, Case]:
     return gen.__name__, gen(rng)
 
 
-def cases(seed: int, n: int) -> list[tuple[str, str, bytes]]:
+def cases(seed: int, n: int) -> list[tuple[str, str, bytes | Special]]:
     """n hostile files: (generator name, file name, bytes); file names are unique."""
     rng = random.Random(seed)
     out = []

@@ -142,7 +142,7 @@ def test_cli_exit_status_and_one_line_errors(tmp_path):
     assert res.exit_code == 1
     lines = [ln for ln in res.output.splitlines() if ln.startswith("error:")]
     assert len(lines) == 2 and all(str(folder) in ln for ln in lines)
-    assert "Read 1 input(s)" in res.output
+    assert "Read 1 input: 1 new document" in res.output
 
 
 def test_interrupted_ingest_leaves_usable_library_and_rerun_completes(tmp_path, monkeypatch):

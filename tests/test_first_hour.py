@@ -127,14 +127,16 @@ def test_a_busy_port_is_one_line_and_nothing_says_serving():
 
 @pytest.mark.parametrize(("module", "command", "extra"), [
     ("fastapi", ["serve"], "backlist[web]"),
-    ("psycopg", ["migrate", "--to", "postgresql://localhost/x"], "backlist[postgres]")])
-def test_a_missing_extra_is_one_line_naming_it(demo_hash, module, command, extra):
+    ("psycopg", ["migrate", "--to", "postgresql://localhost/x"], "backlist[postgres]"),
+    ("matplotlib", ["review", "2025"], "backlist[web]")])
+def test_a_missing_extra_is_one_line_naming_it(demo_hash, tmp_path, module, command, extra):
     code = (f"import sys; sys.modules[{module!r}] = None; sys.argv = ['backlist', '--library', "
             f"{str(demo_hash)!r}, *{command!r}]; from backlist.cli import run; run()")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, env={**os.environ, "PYTHONPATH": SRC})
+                         timeout=120, env={**os.environ, "PYTHONPATH": SRC}, cwd=tmp_path)
     assert res.returncode == 1 and res.stderr.count("\n") == 1, res.stderr
     assert f"pip install '{extra}'" in res.stderr and "Traceback" not in res.stderr
+    assert not list(tmp_path.iterdir())  # nothing half-written
 
 
 # --- help ---------------------------------------------------------------------------------------

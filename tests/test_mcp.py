@@ -25,6 +25,8 @@ TOOLS = {"search", "related", "get_document", "list_documents", "timeline", "lib
          "top_documents", "topics", "entities", "insights", "links"}
 
 
+# The SDK starts a stdio server with a minimal environment; the tests pass theirs on (e.g.
+# PYTHONPATH), so the server is the code under test.
 def server_cmd(library: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "backlist.cli", "--library", str(library), "mcp", *extra]
 
@@ -119,7 +121,7 @@ async def parallel_equals_sequential(client: Client, doc_id: str, query: str) ->
 def test_stdio_server_on_demo(demo_lib):
     doc = next(d for d in demo_lib.list(DocFilter())
                if d.title == "What a winter of kelp farming taught me")
-    params = StdioServerParameters(command=sys.executable,
+    params = StdioServerParameters(command=sys.executable, env=dict(os.environ),
                                    args=server_cmd(demo_lib.dir)[1:])
 
     async def main():
@@ -183,7 +185,8 @@ def test_server_keeps_answering_during_an_ingest(tmp_path):
     extra = tmp_path / "new.md"
     extra.write_text("---\ntitle: Eelgrass returns\ndate: 2025-08-01\n---\n"
                      "Eelgrass meadows came back to the cove after the water cleared.\n")
-    params = StdioServerParameters(command=sys.executable, args=server_cmd(tmp_path / "lib")[1:])
+    params = StdioServerParameters(command=sys.executable, args=server_cmd(tmp_path / "lib")[1:],
+                                   env=dict(os.environ))
 
     async def main():
         async with Client(params, read_timeout_seconds=120) as client:

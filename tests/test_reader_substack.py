@@ -100,3 +100,30 @@ def test_report_carries_counts_and_skip(tmp_path):
     assert any("email_list.salt-marsh-almanac.csv" in s for s in report.skipped_files)
     assert len(lib.list(DocFilter())) == 4  # the draft is hidden
     lib.close()
+
+
+def test_a_sign_off_the_publication_repeats_is_furniture(tmp_path):
+    """A sentence printed under many posts of one export is the publication's, not the post's;
+    a sentence two posts share stays (it may be one quoting the other)."""
+    posts = tmp_path / "export" / "posts"
+    posts.mkdir(parents=True)
+    rows = ["post_id,post_date,is_published,email_sent_at,inbox_sent_at,type,audience,title,subtitle,"
+            "podcast_url"]
+    sign_off = "Until next week, keep your boots muddy and your notebooks dry."
+    shared = "The marsh keeps its own calendar, and the birds read it better than we do."
+    for n in range(7):
+        post_id = f"30{n}.marsh-notes-{n}"
+        rows.append(f"{post_id},2024-0{n + 1}-05T10:00:00.000Z,true,,,newsletter,everyone,"
+                    f"Marsh notes {n},,")
+        body = [f"<p>Week {n}: the herons came back to the north pool, {n + 2} of them.</p>"]
+        if n < 2:
+            body.append(f"<p>{shared}</p>")
+        body.append(f"<p>{sign_off}</p>")
+        (posts / f"{post_id}.html").write_text("\n".join(body), encoding="utf-8")
+    (tmp_path / "export" / "posts.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    docs = list(read_substack(tmp_path / "export", ReadContext()))
+    assert len(docs) == 7
+    for doc in docs:
+        assert sign_off not in doc.text and "the herons came back" in doc.text
+        assert doc.metadata["furniture_dropped"] == 1
+    assert sum(shared in d.text for d in docs) == 2

@@ -78,6 +78,8 @@ REQUESTS: dict[str, list[Request]] = {
          "author": "Maren Holt", "recent": True, "min_score": -1.0},
         {"query": "marsh reef", "topic": "coast", "drafts": True, "k": 5},
         {"query": "shoreline", "entity": "Ana Ruiz", "since": "2025-01", "until": "2025-12-31"},
+        {"query": "crabs on the beach at night", "reading": True},
+        {"query": "crabs on the beach at night", "reading": False},
     ],
     "related": [
         {"draft": DRAFT},
@@ -85,25 +87,28 @@ REQUESTS: dict[str, list[Request]] = {
          "topic": "coast", "not_cited": True},
         {"draft": DRAFT, "speaker": "Ruiz", "author": "Maren Holt", "entity": "Ana Ruiz",
          "drafts": True},
-        {"draft": DRAFT, "exclude": ["OYSTER"], "drafts": True},
+        {"draft": DRAFT, "exclude": ["OYSTER"], "drafts": True, "reading": False},
     ],
     "list": [
         {},
         {"kind": ["post", "episode"], "since": "2024", "until": "June 2025", "order": "date_desc"},
         {"speaker": "Ruiz", "author": "Maren Holt", "entity": "Ana Ruiz", "drafts": True},
         {"topic": "coast", "drafts": True, "order": "metric:open_rate"},
+        {"reading": True},
     ],
     "top": [
         {"metric": "views"},
         {"metric": "views", "year": "2025", "topic": "coast", "k": 2, "kind": ["post", "episode"],
          "since": "2025-01", "until": "this year", "drafts": True},
-        {"metric": "views", "speaker": "Ruiz", "author": "Maren Holt", "entity": "Ana Ruiz"},
+        {"metric": "views", "speaker": "Ruiz", "author": "Maren Holt", "entity": "Ana Ruiz",
+         "reading": False},
     ],
     "timeline": [
         {"query": "reef"},
         {"query": "reef storm", "kind": ["post"], "since": "2024-06", "until": "December 2025",
          "topic": "coast", "drafts": True},
         {"query": "shoreline", "speaker": "Ruiz", "author": "Maren Holt", "entity": "Ana Ruiz"},
+        {"query": "horseshoe crabs", "reading": True},
     ],
 }
 
@@ -129,7 +134,7 @@ def via_facade(folder: Path, method: str, request: Request) -> Result:
     args = dict(request)
     flt = DocFilter(kinds=args.pop("kind", ()), include_drafts=args.pop("drafts", False),
                     **{k: args.pop(k) for k in ("since", "until", "speaker", "entity", "topic",
-                                                "author") if k in args})
+                                                "author", "reading") if k in args})
     with Library(folder, read_only=True) as lib:
         if method == "list":
             return [(d.id, 0.0) for d in lib.list(flt, **args)]
@@ -156,6 +161,8 @@ def via_cli(folder: Path, method: str, request: Request, tmp: Path) -> Result:
             args.append(value)
         elif value is True:
             args.append(flag)
+        elif value is False:
+            args.append("--no-" + flag[2:])
         elif isinstance(value, list):
             for v in value:
                 args += [flag, str(v)]
@@ -262,3 +269,16 @@ def test_k_is_capped_alike(lib_dir, tmp_path):
     assert res.exit_code == 1 and f"between 1 and {MAX_K}" in res.output
     assert via_cli(lib_dir, "search", {"query": "reef", "k": MAX_K}, tmp_path)
     assert via_mcp(lib_dir, "search", {"query": "reef", "k": MAX_K}, tmp_path)
+
+
+def test_eval_scores_what_the_facade_search_returns(lib_dir, tmp_path):
+    """`backlist eval` ranks through Library.search: its rank for a query is the façade's."""
+    with Library(lib_dir, read_only=True) as lib:
+        ranked = [h.doc.id for h in lib.search("storm shoreline", k=10, mode="keyword", per_doc=1)]
+    assert len(ranked) >= 2
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(json.dumps({"q": "storm shoreline", "relevant": [ranked[1]]}) + "\n")
+    res = runner.invoke(app, ["--library", str(lib_dir), "eval", str(queries), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)["modes"]["keyword"]
+    assert report["ranks"] == {"q.jsonl#1": 2} and report["mrr"] == 0.5

@@ -68,6 +68,11 @@ SPEAKER_OPT = Annotated[str | None, typer.Option(help="Only passages NAME says."
 ENTITY_OPT = Annotated[str | None, typer.Option(
     help="Only documents that mention this model, lab or person (see `backlist entities`).")]
 DRAFTS_OPT = Annotated[bool, typer.Option(help="Include unpublished drafts.")]
+READING_OPT = Annotated[bool | None, typer.Option(
+    "--reading/--no-reading", help="Only your reading (saved articles and pieces marked so), or "
+                                   "leave it out; both by default.")]
+# The façade's argument names that its messages start with, and the CLI spells as --NAME.
+FACADE_ARGS = ("since", "until", "kind", "mode", "sort")
 LAZY_OPT = Annotated[bool, typer.Option(
     help="Load the embedding model on the first search instead of at start.")]
 # The optional extra that brings each optional import (one line when it is missing).
@@ -117,10 +122,16 @@ def _run(fn: Callable[[Any], T], read_only: bool = True) -> T:
     try:
         return fn(lib)
     except BacklistError as exc:
-        _fail(str(exc))
+        _fail(_as_option(str(exc)))
         raise AssertionError from exc
     finally:
         lib.close()
+
+
+def _as_option(message: str) -> str:
+    """The façade names an argument ("since: 'x' is not a date"); the CLI user typed --since."""
+    name, sep, rest = message.partition(": ")
+    return f"--{name}: {rest}" if sep and name in FACADE_ARGS else message
 
 
 def _json(data: Any) -> None:
@@ -128,10 +139,11 @@ def _json(data: Any) -> None:
 
 
 def _filters(kind=None, since=None, until=None, speaker=None, drafts=False, entity=None,
-             topic=None, author=None) -> DocFilter:
+             topic=None, author=None, reading=None) -> DocFilter:
     """The options as a DocFilter; date words stay as typed (the façade parses them)."""
     return DocFilter(kinds=kind or (), since=since, until=until, speaker=speaker,
-                     include_drafts=drafts, entity=entity, topic=topic, author=author)
+                     include_drafts=drafts, entity=entity, topic=topic, author=author,
+                     reading=reading)
 
 
 def _missing_extra(exc: ImportError) -> None:
@@ -289,13 +301,13 @@ def _source_line(documents: int, counts: dict[str, int]) -> str:
 @app.command("ls")
 def ls_cmd(kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
            speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
-           author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
+           author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False, reading: READING_OPT = None,
            order: Annotated[str, typer.Option(
                "--sort", help="date (oldest first, undated last), date_desc, or metric:NAME (best "
                               "first; see `backlist stats`).")] = "date",
            as_json: JSON_OPT = False) -> None:
     """List documents, oldest first (or as --sort says); undated ones last."""
-    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
+    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author, reading)
     docs = _run(lambda lib: lib.list(flt, order=order))
     if as_json:
         _json([doc_summary(d) for d in docs])
@@ -447,7 +459,7 @@ def search(
              "BM25; \"quoted phrases\" and prefix* work) or semantic (meaning only).")] = "hybrid",
     kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
     speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
-    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
+    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False, reading: READING_OPT = None,
     per_doc: Annotated[int, typer.Option(help="Passages shown per document.")] = 3,
     explain: Annotated[bool, typer.Option(help="Say how each hit scored and which words matched.")]
     = False,
@@ -460,9 +472,7 @@ def search(
 ) -> None:
     """Find where you wrote or talked about something, by meaning and words together (hybrid,
     the default: a hit need not share your words); one hit per document, best passages below."""
-    from backlist.index.search import terms
-
-    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
+    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author, reading)
     hits = _run(lambda lib: lib.search(query, k=k, mode=mode, flt=flt, per_doc=per_doc,
                                        explain=explain, min_score=min_score, sort=sort,
                                        recent=recent))
@@ -471,7 +481,7 @@ def search(
             err.print(f"note: {note}", highlight=False)
         _json([hit_json(h) for h in hits])
     else:
-        _print_hits(hits, terms(query))
+        _print_hits(hits, hits.terms)
 
 
 @app.command()
@@ -480,7 +490,7 @@ def related(
     k: K_OPT = 10,
     kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
     speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
-    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
+    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False, reading: READING_OPT = None,
     exclude: Annotated[list[str] | None, typer.Option(help="Leave out this piece (repeatable).")]
     = None,
     not_cited: Annotated[bool, typer.Option(help="Only pieces the draft does not already cite.")]
@@ -490,7 +500,7 @@ def related(
     """What you have already published that relates to a draft: the pieces it cites first, then
     related ones, each with its reason."""
     text = _read_draft(draft)
-    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
+    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author, reading)
     hits, key = _run(lambda lib: (lib.related(text, k=k, flt=flt, exclude=exclude or (),
                                               not_cited=not_cited), lib.key_terms(text)))
     if as_json:
@@ -517,13 +527,11 @@ def timeline(
     query: str,
     kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
     speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, topic: TOPIC_OPT = None,
-    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False,
+    author: AUTHOR_OPT = None, drafts: DRAFTS_OPT = False, reading: READING_OPT = None,
     as_json: JSON_OPT = False,
 ) -> None:
     """What you said about something over time: oldest first, undated pieces listed apart."""
-    from backlist.index.search import terms
-
-    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author)
+    flt = _filters(kind, since, until, speaker, drafts, entity, topic, author, reading)
     result = _run(lambda lib: lib.timeline(query, flt=flt))
     if as_json:
         for note in result.notes:
@@ -534,10 +542,10 @@ def timeline(
     for note in result.notes:
         err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     out.print(f"[bold]{_t(query)}[/] over time")
-    _print_hits(result.dated, terms(query))
+    _print_hits(result.dated, result.terms)
     if result.undated:
         out.print(f"[bold]Undated[/] ({len(result.undated)})")
-        _print_hits(result.undated, terms(query))
+        _print_hits(result.undated, result.terms)
 
 
 @app.command("eval")
@@ -798,11 +806,11 @@ def top(
     k: Annotated[int, typer.Option("-k", help="How many pieces.")] = 20,
     kind: KIND_OPT = None, since: SINCE_OPT = None, until: UNTIL_OPT = None,
     speaker: SPEAKER_OPT = None, entity: ENTITY_OPT = None, author: AUTHOR_OPT = None,
-    drafts: DRAFTS_OPT = False,
+    drafts: DRAFTS_OPT = False, reading: READING_OPT = None,
     as_json: JSON_OPT = False,
 ) -> None:
     """The best-performing pieces by a metric (`backlist stats` lists them)."""
-    flt = _filters(kind, since, until, speaker, drafts, entity, None, author)
+    flt = _filters(kind, since, until, speaker, drafts, entity, None, author, reading)
     rows = _run(lambda lib: lib.top(metric, year, topic, k, flt=flt if flt != DocFilter() else None))
     if as_json:
         _json([{**doc_summary(d), metric: v} for d, v in rows])
@@ -906,13 +914,12 @@ def demo() -> None:
         return report, lib.stats(), hits, related, lib.key_terms(DEMO_DRAFT)
 
     report, stats, hits, related_hits, key = _run(work, read_only=False)
-    from backlist.index.search import terms
 
     out.print(f"   {plural(stats['documents'], 'document')} (posts, podcast episodes, a saved "
               f"article), {plural(stats['passages'], 'passage')} indexed.\n")
     out.print(f"[bold]2. A search[/]: backlist search \"{DEMO_QUERY}\"", highlight=False)
     out.print("   (hybrid: it finds the piece by meaning even where the words differ)\n")
-    _print_hits(hits, terms(DEMO_QUERY))
+    _print_hits(hits, hits.terms)
     out.print("[bold]3. Related to a draft[/]: backlist related draft.md", highlight=False)
     out.print(f"   draft: “{_t(DEMO_DRAFT)}”\n", highlight=False)
     _print_hits(related_hits[:2], key)

@@ -55,6 +55,8 @@ Entity = Annotated[str | None, Field(max_length=200, description=(
 Topic = Annotated[str | None, Field(max_length=200, description="Only pieces with this topic")]
 Author = Annotated[str | None, Field(max_length=200, description="Only pieces by this writer")]
 Drafts = Annotated[bool, Field(description="Include unpublished drafts")]
+Reading = Annotated[bool | None, Field(description=(
+    "true: only the writer's reading (saved articles, pieces marked so); false: leave it out"))]
 
 
 class ToolFailure(Exception):
@@ -68,12 +70,12 @@ def _cap(max_tokens: int) -> int:
 def _filter(kind: str | list[str] | None = None, since: str | None = None,
             until: str | None = None, speaker: str | None = None, entity: str | None = None,
             topic: str | None = None, author: str | None = None, drafts: bool = False,
-            **extra: Any) -> DocFilter:
+            reading: bool | None = None, **extra: Any) -> DocFilter:
     """The tool's filter arguments as the façade's DocFilter (date words parsed there)."""
     kinds = [kind] if isinstance(kind, str) else list(kind or ())
     return DocFilter(kinds=kinds, since=since or None, until=until or None,
                      speaker=speaker or None, entity=entity or None, topic=topic or None,
-                     author=author or None, include_drafts=drafts, **extra)
+                     author=author or None, include_drafts=drafts, reading=reading, **extra)
 
 
 # --- tools: (open library, arguments) -> Markdown ----------------------------------------------
@@ -81,7 +83,7 @@ def search(open_lib: Opener, query: Query, k: K = 8,
            mode: Literal["hybrid", "keyword", "semantic"] = "hybrid",
            kind: Kind = None, since: DateArg = None, until: DateArg = None,
            speaker: Speaker = None, entity: Entity = None, topic: Topic = None,
-           author: Author = None, drafts: Drafts = False,
+           author: Author = None, drafts: Drafts = False, reading: Reading = None,
            per_doc: Annotated[int, Field(ge=1, le=10, description="Passages per document")] = 3,
            sort: Literal["relevance", "date"] = "relevance",
            recent: Annotated[bool, Field(description="Favour newer pieces among relevant ones, "
@@ -96,7 +98,8 @@ def search(open_lib: Opener, query: Query, k: K = 8,
     "phrases" and prefix*), semantic (meaning only)."""
     hits = open_lib().search(query, k=k, mode=mode, per_doc=per_doc, sort=sort, recent=recent,
                              explain=explain, min_score=min_score,
-                             flt=_filter(kind, since, until, speaker, entity, topic, author, drafts))
+                             flt=_filter(kind, since, until, speaker, entity, topic, author, drafts,
+                                         reading))
     return hits_markdown(hits, _cap(max_tokens), f"Search: {query}", hits.notes)
 
 
@@ -106,7 +109,7 @@ def related(open_lib: Opener,
             k: K = 8,
             kind: Kind = None, since: DateArg = None, until: DateArg = None,
             speaker: Speaker = None, entity: Entity = None, topic: Topic = None,
-            author: Author = None, drafts: Drafts = False,
+            author: Author = None, drafts: Drafts = False, reading: Reading = None,
             exclude: Annotated[list[str], Field(max_length=50, description="ids to leave out")] = [],  # noqa: B006
             not_cited: Annotated[bool, Field(description="Only pieces the draft does not cite")] = False,
             max_tokens: Tokens = DEFAULT_TOKENS) -> str:
@@ -114,7 +117,7 @@ def related(open_lib: Opener,
     pieces the draft already cites (links, quoted titles, "my post on ..."), marked "cited in the
     draft", then pieces related by content, each with a short reason. The draft itself is left
     out if it is already in the archive. Use this to find references and avoid repeating oneself."""
-    flt = _filter(kind, since, until, speaker, entity, topic, author, drafts)
+    flt = _filter(kind, since, until, speaker, entity, topic, author, drafts, reading)
     hits = open_lib().related(draft, k=k, flt=flt, exclude=exclude, not_cited=not_cited)
     return hits_markdown(hits, _cap(max_tokens), "Past pieces related to the draft", hits.notes)
 
@@ -142,6 +145,7 @@ def get_document(open_lib: Opener,
 def list_documents(open_lib: Opener, kind: Kind = None, since: DateArg = None,
                    until: DateArg = None, speaker: Speaker = None, entity: Entity = None,
                    topic: Topic = None, author: Author = None, drafts: Drafts = False,
+                   reading: Reading = None,
                    sort: Annotated[str, Field(max_length=80,
                                               description="date, date_desc, or metric:NAME")] = "date",
                    limit: Annotated[int, Field(ge=1, le=500)] = 50,
@@ -149,7 +153,7 @@ def list_documents(open_lib: Opener, kind: Kind = None, since: DateArg = None,
     """List documents with optional filters, sorted by date (oldest first), newest first, or by a
     performance metric (e.g. sort='metric:open_rate') when metrics were imported."""
     lib = open_lib()
-    flt = _filter(kind, since, until, speaker, entity, topic, author, drafts,
+    flt = _filter(kind, since, until, speaker, entity, topic, author, drafts, reading,
                   include_duplicates=False)
     docs = lib.list(flt, order=sort)
     budget = Budget(_cap(max_tokens))
@@ -165,12 +169,12 @@ def list_documents(open_lib: Opener, kind: Kind = None, since: DateArg = None,
 
 def timeline(open_lib: Opener, query: Query, kind: Kind = None, since: DateArg = None,
              until: DateArg = None, speaker: Speaker = None, entity: Entity = None,
-             topic: Topic = None, author: Author = None, drafts: Drafts = False,
+             topic: Topic = None, author: Author = None, drafts: Drafts = False, reading: Reading = None,
              max_tokens: Tokens = DEFAULT_TOKENS) -> str:
     """What the writer said about a topic over time: every document that discusses it, oldest
     first with the quoting passage and date; undated pieces listed apart."""
     result = open_lib().timeline(
-        query, flt=_filter(kind, since, until, speaker, entity, topic, author, drafts))
+        query, flt=_filter(kind, since, until, speaker, entity, topic, author, drafts, reading))
     half = _cap(max_tokens) // (2 if result.undated else 1)
     out = hits_markdown(result.dated, half, f"Timeline: {query} (oldest first)", result.notes)
     if result.undated:
@@ -188,10 +192,11 @@ def top_documents(open_lib: Opener,
                   year: Annotated[str | None, Field(max_length=4)] = None, topic: Topic = None,
                   k: K = 10, kind: Kind = None, since: DateArg = None, until: DateArg = None,
                   speaker: Speaker = None, entity: Entity = None, author: Author = None,
-                  drafts: Drafts = False, max_tokens: Tokens = DEFAULT_TOKENS) -> str:
+                  drafts: Drafts = False, reading: Reading = None,
+                  max_tokens: Tokens = DEFAULT_TOKENS) -> str:
     """The best-performing pieces by a metric (imported with `backlist metrics import`, or open
     rates from a Substack export), optionally in one year or topic or any filter."""
-    flt = _filter(kind, since, until, speaker, entity, None, author, drafts)
+    flt = _filter(kind, since, until, speaker, entity, None, author, drafts, reading)
     rows = open_lib().top(metric, year, topic, k, flt=flt if flt != DocFilter() else None)
     budget = Budget(_cap(max_tokens))
     budget.add(f"Top {len(rows)} by {md_text(metric)}")

@@ -23,12 +23,14 @@ from backlist.index.chunking import CHUNKER_VERSION, chunk, embedding_text
 from backlist.index.embed import Embedder, to_blob
 from backlist.ingest import Discovery, SourceUnit, discover
 from backlist.ingest.base import ReadContext
-from backlist.ingest.textio import Limits
+from backlist.ingest.textio import DEFAULT_MAX_BYTES, Limits
 from backlist.model import Document, stable_id
 from backlist.store.base import DocFilter, Store
 
 Progress = Callable[[str, dict[str, Any]], None]
 DEFAULT_SECONDS_PER_FILE = 300.0
+FAILED_INPUT = "failed_input:"  # meta key prefix: an input's stat fingerprint when it last failed
+TOO_LONG = "took too long to read (over the per-file time budget; raise it with --max-seconds)"
 EMBED_BATCH = 64  # small batches, so progress shows from the first one
 
 
@@ -89,13 +91,15 @@ class Ingestor:
         found: Discovery = discover(paths, kind, follow_links=follow_links)
         report.skipped_files = list(found.skipped)
         report.errors += [str(e) for e in found.problems]
-        limits = Limits(max_bytes) if max_bytes else Limits()
         if progress:
             progress("start", {"total": len(found.units)})
         for unit in found.units:
+            limits = Limits(max_bytes or DEFAULT_MAX_BYTES, unit.root, follow_links)
             ctx = ReadContext(limits=limits, fetch_remote=fetch_remote)
             if max_seconds:
+                ctx.seconds = max_seconds
                 ctx.deadline = time.monotonic() + max_seconds
+            ctx.budget_memory()
             with _time_limit(max_seconds, unit.path):
                 self._ingest_unit(unit, ctx, site, report)
             if progress:
@@ -103,42 +107,68 @@ class Ingestor:
         report.vanished = self._vanished(paths)
         report.passages_added += self.rechunk_if_outdated()
         if report.changed or self.store.get_meta("links_dirty") == "1":
-            self.relink()
+            _within_budget(self.relink, max_seconds, report)
         if embed:
             started = time.perf_counter()
             report.passages_embedded = self.embed_pending(progress)
             report.seconds_embedding = time.perf_counter() - started
-            if report.passages_embedded:
-                self.link_named()
+            if report.passages_embedded and not _within_budget(self.link_named, max_seconds, report):
+                self.store.set_meta("links_dirty", "1")
         return report
 
     def _ingest_unit(self, unit: SourceUnit, ctx: ReadContext, site: str | None,
                      report: IngestReport) -> None:
+        cheap = unit.stat_fingerprint(ctx.limits)
+        if cheap and ctx.seconds:  # a larger --max-seconds reads it again
+            cheap += f":{ctx.seconds:g}s"
+        failed_key = FAILED_INPUT + unit.path
+        failed = self.store.get_meta(failed_key) if cheap else None
+        if failed and failed.split("\t", 1)[0] == cheap:
+            report.skipped_files.append(f"{unit.path}: unchanged since it failed "
+                                        f"({failed.split(chr(9), 1)[-1]}); not read again")
+            return
         try:
-            fingerprint = unit.fingerprint()
+            fingerprint = unit.fingerprint(ctx.limits)
+        except IngestError as exc:
+            report.errors.append(str(exc))
+            self._remember_failure(failed_key, cheap, exc.reason)
+            return
         except OSError as exc:
             report.errors.append(f"{unit.path}: cannot read ({exc.strerror or exc})")
             return
-        if self.store.source_fingerprint(unit.path) == fingerprint:
+        previous = self.store.source_fingerprint(unit.path)
+        if previous == fingerprint:
             report.sources_unchanged += 1
             return
+        written = report.documents_new
         try:
             ids = self._read_and_write(unit, ctx, site, report)
             # With problems the fingerprint is not kept, so the next run reads it (and says so)
             # again. Inside the try: the time limit may still strike here.
             removed = self.store.record_source(unit.path, unit.kind,
                                                "" if ctx.problems else fingerprint, ids)
-        except IngestError as exc:
-            report.errors.append(str(exc))
-            report.errors += [str(e) for e in ctx.problems]
-            return
-        except _Timeout:
-            report.errors.append(f"{unit.path}: took too long to read (over the per-file time "
-                                 "budget; raise it with --max-seconds)")
+        except (IngestError, _Timeout, MemoryError) as exc:
+            if isinstance(exc, IngestError):
+                report.errors.append(str(exc))
+                report.errors += [str(e) for e in ctx.problems]
+                reason = exc.reason
+            elif isinstance(exc, _Timeout):
+                report.errors.append(f"{unit.path}: {TOO_LONG}")
+                reason = "took too long to read"
+            else:
+                report.errors.append(f"{unit.path}: ran out of memory while reading, not stored")
+                reason = "ran out of memory"
+            if previous is None and report.documents_new > written:
+                # A new input that failed part way keeps none of its documents: all or nothing.
+                report.documents_new = written
+                self.store.record_source(unit.path, unit.kind, "", [])
+            self._remember_failure(failed_key, cheap, reason)
             return
         except Exception as exc:  # a reader bug must not stop the other inputs
             report.errors.append(f"{unit.path}: could not be read ({type(exc).__name__}: {exc})")
             return
+        if failed:
+            self.store.set_meta(failed_key, "")
         report.sources_read += 1
         report.errors += [str(e) for e in ctx.problems]
         report.warnings += ctx.warnings
@@ -147,6 +177,13 @@ class Ingestor:
         report.totals.update(counts)
         report.sources.append(SourceReport(unit.path, unit.kind, len(ids), counts))
         report.documents_removed += len(removed)
+
+    def _remember_failure(self, key: str, cheap: str | None, reason: str) -> None:
+        """Keep a failed input's stat fingerprint, so an unchanged bad file is skipped next time
+        (a 20 GiB file is never hashed again). Any change to the file, or to the reader version
+        or size limit, reads it again."""
+        if cheap:
+            self.store.set_meta(key, f"{cheap}\t{reason}")
 
     def _read_and_write(self, unit: SourceUnit, ctx: ReadContext, site: str | None,
                         report: IngestReport) -> list[str]:
@@ -157,6 +194,7 @@ class Ingestor:
                 doc.id = stable_id(doc.id, doc.position)
             ids.append(doc.id)
             seen.add(doc.id)
+            ctx.check_time(unit.path)  # the budgets hold between documents, whatever the reader
             started = time.perf_counter()
             self.write(doc, report)
             report.seconds_indexing += time.perf_counter() - started
@@ -270,6 +308,21 @@ class Ingestor:
             if any(p == r or r in p.parents for r in resolved):
                 out.append({"path": src["path"], "documents": src["documents"]})
         return out
+
+
+def _within_budget(work: Callable[[], None], seconds: float | None, report: IngestReport) -> bool:
+    """Link work after the reads, under the same budget as one input: past it the links stay
+    marked out of date (links_dirty, set before the first write), the documents are kept, and
+    the next ingest tries again."""
+    try:
+        with _time_limit(seconds, "links"):
+            work()
+        return True
+    except _Timeout:
+        report.warnings.append(
+            f"citation links: not rebuilt within the {seconds:g} s budget; the documents are "
+            "stored, links are rebuilt on the next ingest (raise it with --max-seconds)")
+        return False
 
 
 def _timed(docs: Iterator[Document], report: IngestReport) -> Iterator[Document]:

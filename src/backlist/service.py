@@ -48,11 +48,14 @@ MAX_CONTENT_MENTIONS = 20
 
 
 class Results(list[Hit]):
-    """Hits, best first, with notes for the reader (e.g. a fallback to keyword search)."""
+    """Hits, best first, with notes for the reader (e.g. a fallback to keyword search) and the
+    words a surface highlights in the snippets."""
 
-    def __init__(self, hits: list[Hit] = (), notes: list[str] | None = None) -> None:  # type: ignore[assignment]
+    def __init__(self, hits: list[Hit] = (), notes: list[str] | None = None,  # type: ignore[assignment]
+                 terms: list[str] | None = None) -> None:
         super().__init__(hits)
         self.notes: list[str] = notes or []
+        self.terms: list[str] = terms or []
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Timeline:
     dated: list[Hit]
     undated: list[Hit]
     notes: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)  # the query's words, to highlight
 
 
 class Library:
@@ -191,12 +195,16 @@ class Library:
         data = self.store.stats()
         data["embeddings_missing"] = data["passages"] - data["embedded_passages"]
         data["schema_version"] = getattr(self.store, "schema_version", None)
-        counts: dict[str, int] = {}
-        for values in self.store.metrics().values():
-            for name in values:
-                counts[name] = counts.get(name, 0) + 1
-        data["metrics"] = dict(sorted(counts.items()))
+        data["metrics"] = self._metric_counts()
         return data
+
+    def _metric_counts(self) -> dict[str, int]:
+        """Each metric some (non-duplicate) document has -> how many have it, by name."""
+        counts: dict[str, int] = {}
+        for d in self.list(DocFilter(include_duplicates=False)):
+            for name in d.metrics:
+                counts[name] = counts.get(name, 0) + 1
+        return dict(sorted(counts.items()))
 
     def migrate(self, to: str) -> dict[str, int]:
         """Copy this library into the empty PostgreSQL database at `to` (documents, passages
@@ -241,7 +249,7 @@ class Library:
             for h in hits:
                 h.matched = matched_terms(h, query)
                 h.explain = explanation(h, mode)
-        return Results(hits, notes)
+        return Results(hits, notes, self.highlight_terms(query))
 
     def related(self, draft: str, k: int = 10, flt: DocFilter | None = None,
                 exclude: Sequence[str] = (), not_cited: bool = False) -> Results:
@@ -377,7 +385,7 @@ class Library:
         searcher = Searcher(self)
         _, notes = self._usable_mode(searcher, "hybrid")
         dated, undated = searcher.timeline(query, flt=_check_filter(flt))
-        return Timeline(dated, undated, notes)
+        return Timeline(dated, undated, notes, self.highlight_terms(query))
 
     def context(self, topic: str | None, draft: str | None = None, budget: int = 4000) -> str:
         from backlist.context_pack import build_context
@@ -494,8 +502,7 @@ class Library:
 
     def metric_names(self) -> builtins.list[str]:
         """Every metric some (non-duplicate) document has, sorted."""
-        docs = self.list(DocFilter(include_duplicates=False))
-        return sorted({m for d in docs for m in d.metrics})
+        return builtins.list(self._metric_counts())
 
 
 def open_store(folder: Path, read_only: bool, database: str | None) -> Store:

@@ -16,8 +16,13 @@ HEADING_WORDS = 14
 MAX_TOKENS = 200  # all-MiniLM-L6-v2 reads 256 word pieces; the title prefix takes the rest
 _PARA = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
 _SENT = re.compile(r"[^.!?]+(?:[.!?]+[”\"’)]*|$)\s*")
+_WORD = re.compile(r"\S+")
 _TURN = re.compile(r"^([A-Z][\w.’'\-]*(?:\s[A-Z][\w.’'\-]*){0,3}): ")
 
+MANY_PARAGRAPHS = 20_000  # beyond this many paragraphs in one document, short ones are grouped
+GROUP_CHARS = 480  # ...into spans of about this many characters (under MAX_TOKENS word pieces)
+COUNT_BATCH = 1024  # texts tokenized at once (bounds the tokenizer's memory)
+COUNT_MAX_CHARS = 8_000  # longer texts are far over any window: estimated, not tokenized
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 
@@ -33,9 +38,24 @@ def default_counter() -> TokenCounter:
     tok.no_padding()
 
     def count(texts: Sequence[str]) -> list[int]:
-        return [len(e.ids) - 2 for e in tok.encode_batch(list(texts), add_special_tokens=True)]
+        # In batches: one Encoding per text is far larger than the text (offsets, masks, word
+        # ids), so a document of a million short lines must not hold a million at once.
+        # A text too long to be one unit anyway is estimated, not tokenized (a 20 MB caption cue
+        # would need gigabytes of offsets); the caller then cuts it at sentences or words.
+        out: list[int] = []
+        for i in range(0, len(texts), COUNT_BATCH):
+            batch = list(texts[i:i + COUNT_BATCH])
+            short = [t for t in batch if len(t) <= COUNT_MAX_CHARS]
+            counted = iter(len(e.ids) - 2 for e in tok.encode_batch(short, add_special_tokens=True))
+            out += [next(counted) if len(t) <= COUNT_MAX_CHARS else _estimate(t) for t in batch]
+        return out
 
     return count
+
+
+def _estimate(text: str) -> int:
+    """Word pieces in a long text, from below: at least one per word, one per 4 characters."""
+    return max(len(text) // 4, sum(1 for _ in re.finditer(r"\S+", text)))
 
 
 def chunk(doc: Document, max_tokens: int = MAX_TOKENS,
@@ -136,6 +156,8 @@ def _with_preamble(marks: list[tuple[int, str | None]]) -> list[tuple[int, str |
 def _units(text: str, max_tokens: int, counter: TokenCounter) -> list[tuple[int, int, int, str | None]]:
     """Paragraph spans with token counts; paragraphs too long are cut at sentences, then words."""
     paras = [(m.start(), m.end()) for m in _PARA.finditer(text) if text[m.start():m.end()].strip()]
+    if len(paras) > MANY_PARAGRAPHS:
+        paras = _grouped(paras, GROUP_CHARS)
     counts = counter([text[s:e] for s, e in paras]) if paras else []
     units: list[tuple[int, int, int, str | None]] = []
     speaker = None
@@ -155,6 +177,18 @@ def _units(text: str, max_tokens: int, counter: TokenCounter) -> list[tuple[int,
     return units
 
 
+def _grouped(paras: list[tuple[int, int]], chars: int) -> list[tuple[int, int]]:
+    """Runs of short paragraphs as one span of up to `chars` characters: a file of a million
+    short lines is counted (and cut) in thousands of pieces, not a million."""
+    out: list[tuple[int, int]] = []
+    for s, e in paras:
+        if out and e - out[-1][0] <= chars:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
 def _rstrip(text: str, a: int, b: int) -> int:
     while b > a and text[b - 1].isspace():
         b -= 1
@@ -162,12 +196,19 @@ def _rstrip(text: str, a: int, b: int) -> int:
 
 
 def _by_words(text: str, a: int, b: int, max_tokens: int) -> list[tuple[int, int, int]]:
-    words = [(a + m.start(), a + m.end()) for m in re.finditer(r"\S+", text[a:b])]
+    """Groups of words, streamed (a single 20 MB cue is millions of words, never all held)."""
     step = max(1, int(max_tokens / 1.6))  # word pieces per word stays well under 1.6 in prose
     out = []
-    for i in range(0, len(words), step):
-        group = words[i:i + step]
-        out.append((group[0][0], group[-1][1], min(max_tokens, int(len(group) * 1.6))))
+    first = last = n = 0
+    for m in _WORD.finditer(text, a, b):
+        if n == 0:
+            first = m.start()
+        last, n = m.end(), n + 1
+        if n == step:
+            out.append((first, last, min(max_tokens, int(n * 1.6))))
+            n = 0
+    if n:
+        out.append((first, last, min(max_tokens, int(n * 1.6))))
     return out
 
 

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from backlist.errors import IngestError
 from backlist.ingest.article import read_saved_page, read_text_article
@@ -20,6 +19,7 @@ from backlist.ingest.feed import looks_like_feed, read_feed
 from backlist.ingest.markdown import read_markdown
 from backlist.ingest.substack import is_substack_export, read_substack
 from backlist.ingest.textdump import looks_like_dump, read_dump
+from backlist.ingest.textio import MAX_FOLDER_DEPTH, Limits, file_type, inside, open_regular, over_limit
 from backlist.ingest.transcript import looks_like_transcript, read_transcript_file
 from backlist.model import Document, Source
 
@@ -37,8 +37,6 @@ _SKIP_SUFFIXES = {
     **dict.fromkeys((".csv", ".tsv", ".yaml", ".yml"), "data file")}
 # Control characters, line separators and the surrogates a non-UTF-8 file name decodes to.
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-_FILE_TYPES = ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
-               (stat.S_ISBLK, "block device"), (stat.S_ISDIR, "folder"))
 
 
 def path_label(path: str | os.PathLike[str] | bytes) -> str:
@@ -55,67 +53,84 @@ def _only_escapes(text: str) -> bool:
     return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
 
 
-def _file_type(mode: int) -> str:
-    return next((name for test, name in _FILE_TYPES if test(mode)), "special file")
-
-
-def _open_regular(path: str | os.PathLike[str]) -> BinaryIO:
-    """Open a regular file for reading; anything else (FIFO, device, socket) is never opened, and a
-    file swapped for a FIFO in between cannot block: the open does not wait for a writer."""
-    mode = os.stat(path).st_mode
-    if not stat.S_ISREG(mode):
-        raise OSError(errno.EINVAL, f"not a regular file ({_file_type(mode)})", os.fspath(path))
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    fh = os.fdopen(fd, "rb")
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        fh.close()
-        raise OSError(errno.EINVAL, f"not a regular file ({_file_type(mode)})", os.fspath(path))
-    return fh
-
-
+@dataclass
 class SourceUnit(Source):
-    """A Source that knows how to read itself and fingerprint its bytes."""
+    """A Source that knows how to read itself and fingerprint its bytes. root: the real path of
+    the folder it was found in (an export: itself); what it opens must lie inside."""
+
+    root: str | None = None
 
     def read(self, ctx: ReadContext, site: str | None = None) -> Iterator[Document]:
         return READERS[self.kind](self, ctx, site)
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, limits: Limits | None = None) -> str:
         """A digest of the input's bytes. Folders: every regular file under it, by relative path,
-        without following folder links (no loops) and without opening FIFOs or devices."""
+        without following folder links (no loops) and without opening FIFOs or devices. A file
+        over the size limit is never hashed: alone it is refused (IngestError), inside a folder
+        it counts by its stat (the reader refuses it)."""
+        limits = limits or Limits()
         h = hashlib.sha256(f"{READER_VERSION}:{self.kind}".encode())
         if self.path.startswith(("http://", "https://")):
             # Remote input is always fetched again; unchanged documents are then skipped by
             # their content hash, so only the download is repeated.
             return f"remote:{uuid.uuid4().hex}"
-        if stat.S_ISDIR(os.stat(self.path).st_mode):
+        st = os.stat(self.path)
+        if stat.S_ISDIR(st.st_mode):
             for rel, full in _tree_files(self.path):
                 h.update(os.fsencode("/".join(rel)))
-                h.update(_file_digest(full))
+                h.update(_file_digest(full, limits, quiet=True))
         else:
-            h.update(_file_digest(self.path))
+            h.update(_file_digest(self.path, limits, quiet=False))
         return h.hexdigest()
+
+    def stat_fingerprint(self, limits: Limits | None = None) -> str | None:
+        """A cheap fingerprint (no content read): size, modification time and inode, with the
+        reader version and size limit. Kept for an input that failed, so an unchanged bad file
+        is not read (or hashed) again."""
+        if self.path.startswith(("http://", "https://")):
+            return None
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None  # a folder's own stat does not change with the files inside it
+        limit = (limits or Limits()).max_bytes
+        return (f"stat:{READER_VERSION}:{self.kind}:{st.st_size}:{st.st_mtime_ns}:{st.st_dev}:"
+                f"{st.st_ino}:{limit}")
 
 
 def _tree_files(top: str) -> list[tuple[tuple[str, ...], str]]:
     """Regular files under top (file links followed, folder links not), sorted by relative path.
-    An unreadable folder raises OSError: the caller reports the input as unreadable."""
+    Iterative; a folder that cannot be listed or lies too deep only changes the digest."""
     out: list[tuple[tuple[str, ...], str]] = []
     stack: list[tuple[tuple[str, ...], str]] = [((), top)]
     while stack:
         rel, folder = stack.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(((*rel, entry.name), entry.path))
-                elif entry.is_file(follow_symlinks=True):
-                    out.append(((*rel, entry.name), entry.path))
+        if len(rel) > MAX_FOLDER_DEPTH:
+            continue
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(((*rel, entry.name), entry.path))
+                    elif entry.is_file(follow_symlinks=True):
+                        out.append(((*rel, entry.name), entry.path))
+        except OSError as exc:
+            out.append(((*rel, f"\0unreadable {exc.errno}"), ""))
     return sorted(out)
 
 
-def _file_digest(path: str | os.PathLike[str]) -> bytes:
+def _file_digest(path: str, limits: Limits, quiet: bool) -> bytes:
+    if not path:
+        return b""
+    st = os.stat(path)
+    if reason := over_limit(st.st_size, limits):
+        if not quiet:
+            raise IngestError(path_label(path), reason)
+        return f"over:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}".encode()
     d = hashlib.sha256()
-    with _open_regular(path) as fh:
+    with open_regular(path) as fh:
         while chunk := fh.read(1 << 20):
             d.update(chunk)
     return d.digest()
@@ -166,7 +181,7 @@ def _drop_attached_transcripts(found: Discovery) -> None:
         except IngestError:
             continue  # the reader says so when it reads the feed
         for ref in _TRANSCRIPT_REF.findall(head):
-            if "://" not in ref:
+            if "://" not in ref and "\x00" not in ref:  # a NUL is no path (the reader says so)
                 attached.add((base / ref).resolve())
     if attached:
         found.units = [u for u in found.units if not (
@@ -187,6 +202,7 @@ class _Walker:
     dirs: set[tuple[int, int]] = field(default_factory=set)
     files: dict[tuple[int, int], str] = field(default_factory=dict)  # -> the path it is read as
     exports: list[str] = field(default_factory=list)  # real paths of export folders read whole
+    top: str | None = None  # the real path of the folder being walked (None: a file given alone)
 
     def skip(self, path: str, reason: str) -> None:
         self.found.skipped.append(f"{path_label(path)}: {reason}")
@@ -197,7 +213,11 @@ class _Walker:
     def unit(self, path: str, kind: str, key: tuple[int, int] | None = None) -> None:
         if key is not None:
             self.files[key] = path
-        self.found.units.append(SourceUnit(path, kind))
+        if kind == "substack" and os.path.isdir(path):
+            root = os.path.realpath(path)  # an export reads nothing outside itself
+        else:
+            root = self.top or os.path.dirname(os.path.realpath(path))
+        self.found.units.append(SourceUnit(path, kind, root))
 
     def root(self, raw: str) -> None:
         path = str(Path(raw).expanduser())
@@ -211,8 +231,10 @@ class _Walker:
                          else _os_reason(exc))
             return
         if stat.S_ISDIR(st.st_mode):
+            self.top = os.path.realpath(path)
             self.folder(path, st)
         else:
+            self.top = None
             self.file(path, st, explicit=True)
 
     def folder(self, path: str, st: os.stat_result) -> None:
@@ -296,7 +318,7 @@ class _Walker:
             else:
                 self.problem(path, f"cannot follow symbolic link ({exc.strerror or exc})")
             return
-        if not self.follow_links and not _inside(target, root_real):
+        if not self.follow_links and not inside(target, root_real):
             self.skip(path, "symbolic link out of the tree")
         elif stat.S_ISDIR(st.st_mode):
             if (st.st_dev, st.st_ino) in self.dirs or self.in_export(target):
@@ -309,12 +331,12 @@ class _Walker:
             self.file(path, st, explicit=False)
 
     def in_export(self, real: str) -> bool:
-        return any(_inside(real, export) for export in self.exports)
+        return any(inside(real, export) for export in self.exports)
 
     def file(self, path: str, st: os.stat_result, explicit: bool) -> None:
         key = (st.st_dev, st.st_ino)
         if not stat.S_ISREG(st.st_mode):
-            self.skip(path, f"not a regular file ({_file_type(st.st_mode)})")
+            self.skip(path, f"not a regular file ({file_type(st.st_mode)})")
         elif key in self.files:
             self.skip(path, f"same file as {path_label(self.files[key])}")
         elif self.kind:
@@ -331,10 +353,6 @@ class _Walker:
                 self.skip(path, _unknown_reason(path))
             else:
                 self.unit(path, detected, key)
-
-
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or os.path.commonpath([path, folder]) == folder
 
 
 def _name_problem(name: str) -> str:
@@ -414,7 +432,7 @@ def detect_kind(path: Path) -> str | None:
 
 def _head(path: Path, size: int = 65536) -> str:
     try:
-        with _open_regular(path) as fh:
+        with open_regular(path) as fh:
             data = fh.read(size)
     except OSError as exc:
         raise IngestError(path_label(path), f"cannot read: {exc.strerror or exc}") from exc

@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborNode as Node
 from backlist.errors import IngestError
 from backlist.ingest.base import ReadContext, clip
 from backlist.ingest.dates import StatedDate, date_line, parse_date_value, stated_date
-from backlist.ingest.html import html_to_text
+from backlist.ingest.html import html_to_text, tame_html
 from backlist.ingest.textio import read_text
 from backlist.model import Document, stable_id
 
@@ -34,6 +34,12 @@ def read_saved_page(path: Path, ctx: ReadContext) -> Iterator[Document]:
     html = read_text(path, ctx.limits)
     if "<" not in html:
         raise IngestError(label, "malformed HTML: no markup found")
+    # Before any parser: deep nesting is quadratic in lexbor's C code, which no alarm interrupts.
+    # Depth only: a long flat page (a link farm) parses in linear time and keeps its article.
+    html, tamed = tame_html(html, max_tags=len(html))
+    for warning in tamed:
+        ctx.warn(label, warning)
+    ctx.check_time(label)
     tree = LexborHTMLParser(html)
     meta = _head_metadata(tree)
     n_links = len(_A_TAG.findall(html))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import time
 from collections import Counter
@@ -11,6 +12,20 @@ from urllib.parse import urlsplit
 
 from backlist.errors import IngestError
 from backlist.ingest.textio import Limits
+
+# Memory one input may take on top of what the process already holds. The structures that once
+# grew with the input (tokenizer encodings, word lists) are bounded; this is the backstop.
+MEMORY_BUDGET = 1536 * 1024 * 1024
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (Linux /proc), or 0 where it cannot be read."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 @dataclass
@@ -27,6 +42,14 @@ class ReadContext:
     skipped: list[str] = field(default_factory=list)
     # time.monotonic() after which a reader must give up on this input (see check_time).
     deadline: float | None = None
+    seconds: float | None = None  # the per-input time budget the deadline was set from
+    # Resident memory (bytes) past which a reader gives up on this input (see check_time).
+    memory_limit: int | None = None
+
+    def budget_memory(self, extra: int = MEMORY_BUDGET) -> None:
+        """Allow this input `extra` bytes of memory on top of what the process holds now."""
+        now = resident_bytes()
+        self.memory_limit = now + extra if now else None
 
     def problem(self, label: str, reason: str) -> None:
         self.problems.append(IngestError(label, reason))
@@ -40,6 +63,9 @@ class ReadContext:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise IngestError(label, "took too long to read (over the per-file time budget; "
                                      "raise it with --max-seconds)")
+        if self.memory_limit is not None and resident_bytes() > self.memory_limit:
+            raise IngestError(label, f"needs more than {MEMORY_BUDGET >> 20} MB of memory to read "
+                                     "(over the per-file memory budget), not stored")
 
     def skip(self, label: str, reason: str) -> None:
         self.skipped.append(f"{label}: {reason}")

@@ -23,6 +23,7 @@ from defusedxml import ElementTree as SafeET
 
 from backlist.errors import IngestError
 from backlist.ingest.base import ReadContext
+from backlist.ingest.furniture import FIXED_ONLY
 from backlist.ingest.html import html_to_text
 from backlist.ingest.textio import check_not_empty_or_binary, check_xml, decode, read_text
 from backlist.ingest.transcript import format_rank, parse_transcript, transcript_format, turns_text
@@ -276,6 +277,8 @@ def _episode(entry: Any, raw: RawItem, n: int, show: Show, ctx: ReadContext) -> 
     for warning in notes.warnings:
         ctx.warn(f"{show.location} (item {n})", warning)
     text, furniture = drop_furniture(notes.text)
+    text, calls = FIXED_ONLY.drop(text)  # the calls to action every publication prints
+    furniture += calls
     persons = raw.persons or show.persons  # item persons replace the channel's (namespace spec)
     people = [p["name"] for p in persons if p["role"] in _HOSTS | {"guest"}]
     turns, transcript = _best_transcript(_transcript_links(entry, raw), show, people, ctx)

@@ -2,7 +2,8 @@
 
 The tree is walked iteratively (no recursion, no repeated string building), so the time is
 linear in the size of the page. HTML5 tree building itself is quadratic in nesting depth, so
-pathological nesting is flattened before parsing (see ``_tame``), with a warning.
+pathological nesting is flattened before parsing, with a warning (see ``tame_html``: every parse
+of untrusted HTML goes through it first).
 
 Substack's own markup (posts in an export, ``content:encoded`` in its feeds) is read for what
 it means: subscribe/share/comment buttons are furniture and dropped; footnote markers become
@@ -38,7 +39,7 @@ _BAD_SCHEMES = ("javascript:", "data:", "vbscript:", "#")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\n]+")
 _BR = "\u2028"  # stands for <br> until source line breaks have been folded into spaces
 
-# Complexity guard (see _tame): beyond these, the page is flattened or cut, with a warning.
+# Complexity guard (see tame_html): beyond these, the page is flattened or cut, with a warning.
 SMALL_PAGE_TAGS = 5_000  # below this many tags nothing can be deep enough to matter
 MAX_DEPTH = 256
 MAX_TAGS = 500_000
@@ -59,7 +60,7 @@ class HtmlText:
 
 
 def html_to_text(html: str, *, max_depth: int = MAX_DEPTH, max_tags: int = MAX_TAGS) -> HtmlText:
-    html, warnings = _tame(html, max_depth, max_tags)
+    html, warnings = tame_html(html, max_depth, max_tags)
     tree = LexborHTMLParser(html)
     root = tree.body or tree.root
     out = _Renderer()
@@ -70,7 +71,8 @@ def html_to_text(html: str, *, max_depth: int = MAX_DEPTH, max_tags: int = MAX_T
                     image_alts=out.alts, warnings=warnings)
 
 
-def _tame(html: str, max_depth: int, max_tags: int) -> tuple[str, list[str]]:
+def tame_html(html: str, max_depth: int = MAX_DEPTH,
+              max_tags: int = MAX_TAGS) -> tuple[str, list[str]]:
     """Flattens nesting deeper than max_depth and cuts the page after max_tags tags.
 
     A lexer-level estimate, linear in the input: it only decides which tags to leave out, the
@@ -285,7 +287,7 @@ class _Renderer:
 
     def tweet(self, node: LexborNode) -> None:
         data = _data_attrs(node)
-        body = LexborHTMLParser(data["full_text"]).body \
+        body = LexborHTMLParser(tame_html(data["full_text"])[0]).body \
             if isinstance(data.get("full_text"), str) and data["full_text"].strip() else None
         text = _squash(body.text()) if body is not None else ""
         name, user = data.get("name"), data.get("username")

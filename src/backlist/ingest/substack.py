@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from backlist.errors import IngestError
 from backlist.ingest.base import ReadContext, iso_date
+from backlist.ingest.furniture import Furniture
 from backlist.ingest.html import html_to_text
-from backlist.ingest.textio import SafeZip, check_not_empty_or_binary, decode, read_bytes
+from backlist.ingest.textio import (
+    MAX_FOLDER_DEPTH,
+    SafeZip,
+    check_not_empty_or_binary,
+    decode,
+    inside,
+    read_bytes,
+)
 from backlist.model import Document, stable_id
 
 REQUIRED = ("post_id", "title")
@@ -36,7 +45,7 @@ class ExportFiles:
         self.zip: SafeZip | None = None
         self.prefix = ""
         if path.is_dir():
-            self._names = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()}
+            self._names = _export_files(path, ctx)
         else:
             self.zip = SafeZip(path, ctx.limits)
             ctx.problems.extend(self.zip.problems)
@@ -88,6 +97,46 @@ class ExportFiles:
             self.zip.close()
 
 
+def _export_files(top: Path, ctx: ReadContext) -> set[str]:
+    """The regular files of an unzipped export, by relative path. Walked without recursion; a
+    link whose target lies outside the export (or any link to a folder), a folder nested too
+    deep or one that cannot be listed is one skip line, and the rest of the export is read."""
+    real_top = os.path.realpath(top)
+    names: set[str] = set()
+    stack: list[tuple[str, str]] = [("", str(top))]
+    while stack:
+        rel, folder = stack.pop()
+        if rel.count("/") >= MAX_FOLDER_DEPTH:
+            ctx.skip(f"{top}/{rel}", f"folder nested over {MAX_FOLDER_DEPTH} levels deep inside the "
+                                     "export, not read")
+            continue
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            ctx.skip(f"{top}/{rel}", f"cannot read folder ({exc.strerror or exc})")
+            continue
+        for entry in entries:
+            name = f"{rel}{entry.name}"
+            try:
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    if not ctx.limits.follow_links and not inside(target, real_top):
+                        ctx.skip(f"{top}/{name}", "symbolic link out of the export, not read "
+                                                  "(--follow-links reads it)")
+                    elif os.path.isfile(target):
+                        names.add(name)
+                    else:
+                        ctx.skip(f"{top}/{name}", "symbolic link to a folder or nothing, not read")
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append((name + "/", entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    names.add(name)
+            except OSError as exc:
+                ctx.skip(f"{top}/{name}", f"cannot read ({exc.strerror or exc})")
+    return names
+
+
 def is_substack_export(path: Path) -> bool:
     if path.is_dir():
         return (path / "posts.csv").is_file()
@@ -102,6 +151,7 @@ def read_substack(path: Path, ctx: ReadContext, site: str | None = None) -> Iter
             ctx.skip(f"{path}{sep}{name}", PRIVATE)
         rows = _rows(files.read("posts.csv"), files.label("posts.csv"))
         by_number = files.html_by_number()
+        docs: list[Document] = []
         for line_no, row in rows:
             ctx.check_time(str(path))
             try:
@@ -110,8 +160,16 @@ def read_substack(path: Path, ctx: ReadContext, site: str | None = None) -> Iter
                 ctx.problems.append(exc)
                 continue
             if doc is not None:
-                _count(ctx, doc)
-                yield doc
+                docs.append(doc)
+        # What this publication repeats around its posts (learned from the export's own posts,
+        # drafts left out so an unpublished copy cannot teach), dropped like the fixed calls to action.
+        furniture = Furniture.learn(d.text for d in docs if not d.is_draft)
+        for doc in docs:
+            doc.text, dropped = furniture.drop(doc.text)
+            if dropped:
+                doc.metadata["furniture_dropped"] = dropped
+            _count(ctx, doc)
+            yield doc
     finally:
         files.close()
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import io
+import os
 import posixpath
 import re
+import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 from defusedxml import DefusedXmlException
@@ -21,26 +25,83 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024  # per file; configurable with --max-file-m
 ZIP_MAX_TOTAL = 1024 * 1024 * 1024  # uncompressed bytes read from one archive
 ZIP_MAX_RATIO = 200  # uncompressed/compressed above this, for members over 1 MiB, is a bomb
 ZIP_MAX_MEMBERS = 100_000
+MAX_FOLDER_DEPTH = 64  # inside one input (an export), deeper folders are not walked
+
+
+_FILE_TYPES = ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
+               (stat.S_ISBLK, "block device"), (stat.S_ISDIR, "folder"))
 
 
 @dataclass
 class Limits:
+    """What one input may open and how much of it: files over max_bytes are refused from their
+    size alone (never read or hashed), and with a root, nothing whose real path (links resolved)
+    lies outside it is opened unless follow_links."""
+
     max_bytes: int = DEFAULT_MAX_BYTES
+    root: str | None = None  # the real path of the folder the input was found in
+    follow_links: bool = False
+
+
+def file_type(mode: int) -> str:
+    return next((name for test, name in _FILE_TYPES if test(mode)), "special file")
+
+
+def inside(path: str, folder: str) -> bool:
+    return path == folder or os.path.commonpath([path, folder]) == folder
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a regular file for reading; anything else (FIFO, device, socket) is never opened, and a
+    file swapped for a FIFO in between cannot block: the open does not wait for a writer."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, f"not a regular file ({file_type(mode)})", os.fspath(path))
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    fh = os.fdopen(fd, "rb")
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        fh.close()
+        raise OSError(errno.EINVAL, f"not a regular file ({file_type(mode)})", os.fspath(path))
+    return fh
+
+
+def over_limit(size: int, limits: Limits) -> str | None:
+    if size > limits.max_bytes:
+        return (f"file is {_mb(size)}, over the {_mb(limits.max_bytes)} limit "
+                "(raise it with --max-file-mb)")
+    return None
+
+
+def open_input(path: str | os.PathLike[str], limits: Limits, label: str | None = None) -> BinaryIO:
+    """The one way a reader opens a file: links resolved and kept inside limits.root, the size
+    checked with stat before a byte is read, only regular files. Problems are one IngestError."""
+    label = label or os.fspath(path)
+    try:
+        if limits.root is not None and not limits.follow_links:
+            real = os.path.realpath(path)
+            if not inside(real, os.path.realpath(limits.root)):
+                raise IngestError(label, "symbolic link out of the folder or export given, not read "
+                                         "(--follow-links reads it)")
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise IngestError(label, f"not a regular file ({file_type(st.st_mode)})")
+        if reason := over_limit(st.st_size, limits):
+            raise IngestError(label, reason)
+        return open_regular(path)
+    except OSError as exc:
+        raise IngestError(label, f"cannot read: {exc.strerror or exc}") from exc
 
 
 def read_bytes(path: Path, limits: Limits, label: str | None = None) -> bytes:
     label = label or str(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise IngestError(label, f"cannot read: {exc.strerror or exc}") from exc
-    if size > limits.max_bytes:
-        raise IngestError(label, f"file is {_mb(size)}, over the {_mb(limits.max_bytes)} limit "
-                                 "(raise it with --max-file-mb)")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(label, f"cannot read: {exc.strerror or exc}") from exc
+    with open_input(path, limits, label) as fh:
+        try:
+            data = fh.read(limits.max_bytes + 1)
+        except OSError as exc:
+            raise IngestError(label, f"cannot read: {exc.strerror or exc}") from exc
+    if reason := over_limit(len(data), limits):  # it grew after the stat
+        raise IngestError(label, reason)
     check_not_empty_or_binary(data, label)
     return data
 

@@ -26,6 +26,7 @@ from selectolax.lexbor import LexborHTMLParser
 from backlist.errors import IngestError
 from backlist.ingest.base import ReadContext
 from backlist.ingest.furniture import FIXED_ONLY
+from backlist.ingest.html import tame_html
 from backlist.ingest.textio import read_text
 from backlist.model import Document, Turn, stable_id
 
@@ -146,7 +147,7 @@ def cues_from_json(data: str, label: str) -> list[Cue]:
 
 def cues_from_html(data: str) -> list[Cue]:
     """The namespace's HTML transcript: <cite>Name:</cite> <time>0:00</time> <p>words</p>."""
-    tree = LexborHTMLParser(data)
+    tree = LexborHTMLParser(tame_html(data)[0])  # depth-guarded before the C parser
     cues: list[Cue] = []
     speaker, start = None, None
     for node in tree.css("cite, time, p"):

@@ -117,11 +117,14 @@ class TimelineOut(BaseModel):
 
 # --- the filters every reading command takes (the CLI's and MCP's) ---------------------------------------
 Drafts = Annotated[bool, Query(description="Include unpublished drafts.")]
+Reading = Annotated[bool | None, Query(description=(
+    "true: only the writer's reading (saved articles, pieces marked reading); "
+    "false: only the writer's own pieces; unset: both."))]
 
 
 @dataclass
 class Filters:
-    """kind, since, until, speaker, entity, topic, author, drafts: as `search`, `related`, `ls`,
+    """kind, since, until, speaker, entity, topic, author, drafts, reading: as `search`, `related`, `ls`,
     `timeline` and `top` take them."""
 
     kind: Kinds = None
@@ -132,11 +135,12 @@ class Filters:
     topic: Topic = None
     author: Author = None
     drafts: Drafts = False
+    reading: Reading = None
 
     def doc_filter(self, with_topic: bool = True) -> DocFilter:
         return make_filter(self.kind, self.since, self.until, speaker=self.speaker,
                            entity=self.entity, topic=self.topic if with_topic else None,
-                           author=self.author, include_drafts=self.drafts)
+                           author=self.author, include_drafts=self.drafts, reading=self.reading)
 
 
 # --- reading -------------------------------------------------------------------------------------------
@@ -178,6 +182,8 @@ class RelatedIn(BaseModel):
     topic: str | None = Field(None, max_length=200, description="Only pieces tagged with this topic.")
     author: str | None = Field(None, max_length=200, description="Only pieces by this writer.")
     drafts: bool = Field(False, description="Include unpublished drafts.")
+    reading: bool | None = Field(None, description=(
+        "true: only the writer's reading; false: only their own pieces; unset: both."))
     exclude: list[str] = Field(default_factory=list, max_length=100,
                                description="Leave out these pieces (ids).")
     not_cited: bool = Field(False, description="Only pieces the draft does not already cite.")
@@ -187,7 +193,8 @@ class RelatedIn(BaseModel):
              response_model=list[HitOut], response_model_exclude_unset=True)
 def related(request: Request, body: Annotated[RelatedIn, Body()]) -> list[dict[str, Any]]:
     flt = make_filter(body.kind, body.since, body.until, speaker=body.speaker, entity=body.entity,
-                      topic=body.topic, author=body.author, include_drafts=body.drafts)
+                      topic=body.topic, author=body.author, include_drafts=body.drafts,
+                      reading=body.reading)
     hits = lib_of(request).related(body.draft, k=body.k, flt=flt, exclude=body.exclude,
                                    not_cited=body.not_cited)
     return [hit_json(h) for h in hits]
