@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import shutil
@@ -55,20 +54,11 @@ def hash_library(root: Path, files: dict[str, str]) -> Iterator[Library]:
 
 
 # --- slow jobs run beside the tests --------------------------------------------------------------
-# Ingesting the demo and the sample archive with MiniLM is the suite's largest single cost (the
-# sample: about 80 s idle), and mypy over the package the next. Each runs once per session, in a
-# child process started as soon as collection ends (only if a selected test needs it), at a lower
-# priority, so it runs on the second core while the tests that do not need it run on the first; the
-# tests that need a library come last (pytest_collection_modifyitems). Library.ingest builds them.
-_BUILD_SCRIPT = """
-import json, sys
-from backlist.service import Library
-with Library(sys.argv[1]) as lib:
-    report = lib.ingest([sys.argv[2]])
-print(json.dumps(report.errors))
-"""
-
-
+# mypy over the package runs once per session in a child process started as soon as collection
+# ends (only if test_typecheck is selected), at a lower priority, so it runs on the second core
+# while the tests run on the first. (The sample library was built the same way, but a library
+# ingested in a child process answered the mentions and quality tests differently from one
+# ingested in this process: the libraries stay in-process until that difference is understood.)
 class BackgroundJob:
     """A child process of this Python, with this backlist, its output in files in its own
     temporary folder (self.folder, removed with the job); result() waits for it."""
@@ -80,7 +70,6 @@ class BackgroundJob:
         package_root = str(Path(backlist.__file__).resolve().parents[1])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
-        args = [a.replace("{folder}", str(self.folder)) for a in args]
         with open(self.folder / "out", "wb") as out, open(self.folder / "err", "wb") as err:
             # niced: the tests in this process keep their core (some time themselves)
             self.proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=err, env=env,
@@ -108,10 +97,6 @@ def pytest_collection_finish(session):
     if session.config.option.collectonly:
         return
     wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
-    for name, archive in (("demo_lib", DEMO), ("sample_lib", SAMPLE)):
-        if name in wanted and archive.is_dir():
-            # the library goes in the job's own folder, made before the child starts
-            _JOBS[name] = BackgroundJob(name, ["-c", _BUILD_SCRIPT, "{folder}/library", str(archive)])
     if "mypy_report" in wanted:
         _JOBS["mypy"] = BackgroundJob("mypy", ["-m", "mypy", "--no-error-summary"], cwd=ROOT)
 
@@ -126,26 +111,23 @@ def _job(name: str) -> BackgroundJob:
     return _JOBS[name]
 
 
-def _built_library(name: str) -> Iterator[Library]:
-    job = _job(name)
-    returncode, out, err = job.result()
-    assert returncode == 0, err[-4000:]
-    errors = json.loads(out.strip().splitlines()[-1])
-    assert not errors, errors
-    lib = Library(job.folder / "library")
+@pytest.fixture(scope="session")
+def demo_lib(tmp_path_factory) -> Iterator[Library]:
+    lib = Library(tmp_path_factory.mktemp("demo-lib"))
+    report = lib.ingest([str(DEMO)])
+    assert not report.errors, report.errors
     yield lib
     lib.close()
 
 
 @pytest.fixture(scope="session")
-def demo_lib() -> Iterator[Library]:
-    yield from _built_library("demo_lib")
-
-
-@pytest.fixture(scope="session")
-def sample_lib() -> Iterator[Library]:
-    sample_archive()  # skips, or fails in CI, when the archive is missing
-    yield from _built_library("sample_lib")
+def sample_lib(tmp_path_factory) -> Iterator[Library]:
+    src = sample_archive()
+    lib = Library(tmp_path_factory.mktemp("sample-lib"))
+    report = lib.ingest([str(src)])
+    assert not report.errors, report.errors
+    yield lib
+    lib.close()
 
 
 @pytest.fixture(scope="session")
@@ -180,7 +162,7 @@ def pytest_collection_modifyitems(config, items):
         level = 2 if _SLOW_FIXTURES & fixtures else 1 if item.get_closest_marker("slow") else 0
         tier[module] = max(tier.get(module, 0), level)
     # Whole modules keep their order and stay together (module fixtures are built once); the fast
-    # ones run first, those waiting for a library built in the background (below) last.
+    # ones run first (a failure there shows in a minute), those on the model's libraries last.
     items.sort(key=lambda item: tier[item.module.__name__])
 
 
