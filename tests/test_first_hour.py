@@ -112,6 +112,7 @@ def test_library_after_the_command_gives_a_hint():
         "error: --library goes before the command: backlist --library VALUE ls …"
 
 
+@pytest.mark.slow  # a real server holds the port
 def test_a_busy_port_is_one_line_and_nothing_says_serving():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

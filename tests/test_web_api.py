@@ -414,6 +414,7 @@ def test_binding_off_loopback_needs_a_token(library):
         create_app(library, host="127.0.0.2")
 
 
+@pytest.mark.slow  # a real server on a socket
 def test_token_required_off_loopback_for_pages_api_and_mcp(library, monkeypatch):
     monkeypatch.setenv("BACKLIST_EMBEDDER", "hash")
     init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -448,6 +449,7 @@ def test_token_required_off_loopback_for_pages_api_and_mcp(library, monkeypatch)
         thread.join(10)
 
 
+@pytest.mark.slow  # a real server on a socket
 def test_mcp_is_served_at_mcp_on_loopback(library, monkeypatch):
     monkeypatch.setenv("BACKLIST_EMBEDDER", "hash")
     from mcp import ClientSession

@@ -32,14 +32,14 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        if not Path(path).is_dir():  # before the import: a bad path costs no torch import
+            raise FileNotFoundError(f"{path}: not a sentence-transformers model folder")
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
 
-        if not Path(path).is_dir():
-            raise FileNotFoundError(f"{path}: not a sentence-transformers model folder")
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.name = f"st:{Path(path).name}"
         getdim = getattr(self.model, "get_embedding_dimension", None) or \
