@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from backlist.index.embed import DEFAULT_SPEC
 from backlist.service import Library
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,20 +38,20 @@ def sample_archive() -> Path:
 def hash_library(root: Path, files: dict[str, str]) -> Iterator[Library]:
     """A library of the given files (name -> text) under root, embedded by the deterministic
     test embedder: for module fixtures of the fast tests."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("BACKLIST_EMBEDDER", "hash")
     src = root / "files"
     src.mkdir()
     for name, text in files.items():
         (src / name).write_text(text, encoding="utf-8")
     library = Library(root / "lib")
+    # Recorded in the library, not in $BACKLIST_EMBEDDER: a module fixture's environment change
+    # could outlive the fast-base guard's and reach the session libraries built on the model.
+    library.use_embedder("hash")
     try:
         report = library.ingest([str(src)])
         assert not report.errors, report.errors
         yield library
     finally:
         library.close()
-        mp.undo()
 
 
 # --- slow jobs run beside the tests --------------------------------------------------------------
@@ -114,6 +115,7 @@ def _job(name: str) -> BackgroundJob:
 @pytest.fixture(scope="session")
 def demo_lib(tmp_path_factory) -> Iterator[Library]:
     lib = Library(tmp_path_factory.mktemp("demo-lib"))
+    lib.use_embedder(DEFAULT_SPEC)  # the real model, whatever the environment says
     report = lib.ingest([str(DEMO)])
     assert not report.errors, report.errors
     yield lib
@@ -124,6 +126,7 @@ def demo_lib(tmp_path_factory) -> Iterator[Library]:
 def sample_lib(tmp_path_factory) -> Iterator[Library]:
     src = sample_archive()
     lib = Library(tmp_path_factory.mktemp("sample-lib"))
+    lib.use_embedder(DEFAULT_SPEC)  # the real model, whatever the environment says
     report = lib.ingest([str(src)])
     assert not report.errors, report.errors
     yield lib
