@@ -105,6 +105,7 @@ class Ingestor:
             if progress:
                 progress("source", {"path": unit.path})
         report.vanished = self._vanished(paths)
+        report.warnings += orphaned_corrections(self.store)
         report.passages_added += self.rechunk_if_outdated()
         if report.changed or self.store.get_meta("links_dirty") == "1":
             _within_budget(self.relink, max_seconds, report)
@@ -311,6 +312,16 @@ class Ingestor:
             if any(p == r or r in p.parents for r in resolved):
                 out.append({"path": src["path"], "documents": src["documents"]})
         return out
+
+
+def orphaned_corrections(store: Store) -> list[str]:
+    """One line per document id the writer corrected that no stored document has now (its id
+    changed when its title or text did). The corrections are kept: they apply again if it returns."""
+    fixes = store.corrections()
+    present = store.get_documents(sorted(fixes)) if fixes else {}
+    return [f"corrections for {doc_id} ({', '.join(sorted(fields))}) match no document now; "
+            "`backlist edit` the new piece, or they come back if the old one does"
+            for doc_id, fields in fixes.items() if doc_id not in present]
 
 
 def _within_budget(work: Callable[[], None], seconds: float | None, report: IngestReport) -> bool:
