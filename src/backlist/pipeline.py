@@ -335,7 +335,8 @@ def _within_budget(work: Callable[[], None], seconds: float | None, report: Inge
     except _Timeout:
         report.warnings.append(
             f"citation links: not rebuilt within the {seconds:g} s budget; the documents are "
-            "stored, links are rebuilt on the next ingest (raise it with --max-seconds)")
+            "stored; run `backlist relink` (no time limit) to rebuild them now, or the next "
+            "ingest tries again (raise it with --max-seconds)")
         return False
 
 
