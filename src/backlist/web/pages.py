@@ -41,7 +41,8 @@ def lib_of(request: Request) -> Library:
 # --- search ------------------------------------------------------------------------------------------
 @dataclass
 class SearchForm:
-    """The search page's options: the API's and the CLI's (minus explain, a JSON detail)."""
+    """The search page's options: the API's and the CLI's, minus explain (a JSON detail) and
+    per_doc/min_score (tuning the page does not offer); k has no field, only the address."""
 
     q: Text = ""
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 10
@@ -55,6 +56,8 @@ class SearchForm:
     author: Opt = None
     sort: Annotated[str, Query(max_length=20)] = "relevance"
     recent: bool = False
+    reading: Annotated[str, Query(pattern="^(|true|false)$")] = ""  # "" both, "true" only, "false" none
+    drafts: bool = False
 
 
 def _search(request: Request, f: SearchForm) -> dict[str, Any]:
@@ -66,7 +69,8 @@ def _search(request: Request, f: SearchForm) -> dict[str, Any]:
     lib = lib_of(request)
     try:
         flt = make_filter(f.kind, f.since, f.until, speaker=f.speaker, entity=f.entity,
-                          topic=f.topic, author=f.author)
+                          topic=f.topic, author=f.author, include_drafts=f.drafts,
+                          reading={"true": True, "false": False}.get(f.reading))
         hits = lib.search(f.q, k=f.k, mode=f.mode, flt=flt, sort=f.sort, recent=f.recent)
     except BacklistError as exc:
         ctx["error"] = str(exc)
