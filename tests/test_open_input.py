@@ -121,3 +121,31 @@ def test_a_new_input_that_fails_part_way_keeps_none_of_its_documents(tmp_path):
         assert lib.list() == [] and report.documents_new == 0
     finally:
         lib.close()
+
+
+@pytest.mark.parametrize("swap", ["file", "folder"])
+def test_a_link_swapped_in_after_the_check_is_not_followed(tmp_path, monkeypatch, swap):
+    """The race: the path is resolved and found inside the root, then (before the open) the file,
+    or a folder on its way, is replaced by a link out of the root. Nothing outside is read."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "notes").mkdir(parents=True)
+    outside.mkdir()
+    (root / "notes" / "tide.txt").write_text("Inside words.\n")
+    (outside / "tide.txt").write_text("Outside words.\n")
+    target = root / "notes" / "tide.txt"
+    resolve = os.path.realpath
+
+    def resolve_then_swap(path, *args, **kw):
+        real = resolve(path, *args, **kw)
+        if os.fspath(path) == str(target):
+            if swap == "file":
+                target.unlink()
+                target.symlink_to(outside / "tide.txt")
+            else:
+                (root / "notes").rename(tmp_path / "old-notes")
+                (root / "notes").symlink_to(outside)
+        return real
+
+    monkeypatch.setattr(os.path, "realpath", resolve_then_swap)
+    with pytest.raises(IngestError, match="changed into a symbolic link while being opened"):
+        read_text(target, Limits(root=str(root)))

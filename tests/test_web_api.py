@@ -596,3 +596,32 @@ def test_the_api_docs_page_reads_well(client):
     schema = client.get("/openapi.json").json()
     params = schema["paths"]["/api/search"]["get"]["parameters"]
     assert all(p.get("description") for p in params), [p["name"] for p in params if not p.get("description")]
+
+
+def test_the_search_page_offers_the_api_search_filters(client):
+    """The page's form fields are the API's search options, but for the JSON-only ones and k (the
+    page takes it in its address, it shows no field for it)."""
+    page = client.get("/").text
+    fields = set(re.findall(r'<(?:input|select)\b[^>]*\bname="([^"]+)"', page))
+    api = api_options(client.get("/openapi.json").json(), "get", "/api/search")
+    assert fields == api - {"explain", "per_doc", "min_score", "k"}
+
+
+@pytest.mark.parametrize("reading", ["true", "false"])
+def test_the_search_page_filters_by_reading_as_the_api_does(client, reading):
+    params = {"q": "oyster reefs water", "k": "20", "reading": reading, "drafts": "true"}
+    page = client.get("/", params=params)
+    assert page.status_code == 200
+    shown = re.findall(r'<article class="hit" data-doc="([^"]+)"', page.text)
+    api = [h["doc_id"] for h in client.get("/api/search", params=params).json()]
+    assert shown == api and api
+    kinds = {client.get(f"/api/documents/{i}").json()["reading"] for i in api}
+    assert kinds == {reading == "true"}
+
+
+def test_the_api_schema_says_a_null_date_may_have_bounds(client):
+    models = client.get("/openapi.json").json()["components"]["schemas"]
+    for model in ("HitOut", "DocOut"):
+        said = models[model]["properties"]["date"]["description"]
+        assert "date_earliest" in said and "undated" not in said, model
+    assert "bounds" in models["TimelineOut"]["properties"]["dated"]["description"]

@@ -372,6 +372,15 @@ def links(doc_id: str, as_json: JSON_OPT = False) -> None:
 
 
 @app.command()
+def relink() -> None:
+    """Rebuild copies and citation links over the whole library, with no time limit (an ingest
+    rebuilds them under its per-input --max-seconds budget and may leave them out of date)."""
+    started = time.monotonic()
+    _run(lambda lib: lib.relink(), read_only=False)
+    out.print(f"Citation links rebuilt in {time.monotonic() - started:.1f} s.")
+
+
+@app.command()
 def stats(as_json: JSON_OPT = False) -> None:
     """Counts by kind and by year, words, index status, and the metrics `top` and `insights`
     take."""

@@ -105,6 +105,7 @@ class Ingestor:
             if progress:
                 progress("source", {"path": unit.path})
         report.vanished = self._vanished(paths)
+        report.warnings += orphaned_corrections(self.store)
         report.passages_added += self.rechunk_if_outdated()
         if report.changed or self.store.get_meta("links_dirty") == "1":
             _within_budget(self.relink, max_seconds, report)
@@ -313,6 +314,16 @@ class Ingestor:
         return out
 
 
+def orphaned_corrections(store: Store) -> list[str]:
+    """One line per document id the writer corrected that no stored document has now (its id
+    changed when its title or text did). The corrections are kept: they apply again if it returns."""
+    fixes = store.corrections()
+    present = store.get_documents(sorted(fixes)) if fixes else {}
+    return [f"corrections for {doc_id} ({', '.join(sorted(fields))}) match no document now; "
+            "`backlist edit` the new piece, or they come back if the old one does"
+            for doc_id, fields in fixes.items() if doc_id not in present]
+
+
 def _within_budget(work: Callable[[], None], seconds: float | None, report: IngestReport) -> bool:
     """Link work after the reads, under the same budget as one input: past it the links stay
     marked out of date (links_dirty, set before the first write), the documents are kept, and
@@ -324,7 +335,8 @@ def _within_budget(work: Callable[[], None], seconds: float | None, report: Inge
     except _Timeout:
         report.warnings.append(
             f"citation links: not rebuilt within the {seconds:g} s budget; the documents are "
-            "stored, links are rebuilt on the next ingest (raise it with --max-seconds)")
+            "stored; run `backlist relink` (no time limit) to rebuild them now, or the next "
+            "ingest tries again (raise it with --max-seconds)")
         return False
 
 

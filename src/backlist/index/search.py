@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -168,13 +168,11 @@ class Searcher:
     def _candidates(self, query: str, mode: str, flt: DocFilter, keyword_query: str | None,
                     semantic_texts: list[str] | None, exclude: set[str] | None):
         """Per canonical document: its best passage score and scored passages, per list."""
-        allowed = self.store.filtered_ids(DocFilter(
-            kinds=flt.kinds, since=flt.since, until=flt.until, include_drafts=flt.include_drafts,
-            include_duplicates=True, speaker=flt.speaker, entity=flt.entity, ids=flt.ids,
-            topic=flt.topic, author=flt.author))
+        # every field of the caller's filter (copies too: they are folded into their canonical)
+        allowed = self.store.filtered_ids(replace(flt, include_duplicates=True))
         canon = self._canonical_map()
         narrowed = flt.kinds or flt.since or flt.until or flt.speaker or flt.entity or flt.ids \
-            or flt.topic or flt.author
+            or flt.topic or flt.author or flt.reading is not None
         n = CANDIDATES * 4 if narrowed else CANDIDATES
         kw = self._keyword(keyword_query or query, n) if mode != "semantic" else []
         sem = self._semantic(semantic_texts or [query], n) if mode != "keyword" else []

@@ -78,19 +78,52 @@ def open_input(path: str | os.PathLike[str], limits: Limits, label: str | None =
     checked with stat before a byte is read, only regular files. Problems are one IngestError."""
     label = label or os.fspath(path)
     try:
-        if limits.root is not None and not limits.follow_links:
-            real = os.path.realpath(path)
-            if not inside(real, os.path.realpath(limits.root)):
-                raise IngestError(label, "symbolic link out of the folder or export given, not read "
-                                         "(--follow-links reads it)")
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise IngestError(label, f"not a regular file ({file_type(st.st_mode)})")
-        if reason := over_limit(st.st_size, limits):
-            raise IngestError(label, reason)
-        return open_regular(path)
+        if limits.root is None or limits.follow_links:
+            st = os.stat(path)
+            _check_size_and_type(st, limits, label)
+            return open_regular(path)
+        real, root = os.path.realpath(path), os.path.realpath(limits.root)
+        if not inside(real, root):
+            raise IngestError(label, "symbolic link out of the folder or export given, not read "
+                                     "(--follow-links reads it)")
+        fh = os.fdopen(_open_beneath(root, real, label), "rb")
+        try:
+            _check_size_and_type(os.fstat(fh.fileno()), limits, label)
+        except BaseException:
+            fh.close()
+            raise
+        return fh
     except OSError as exc:
         raise IngestError(label, f"cannot read: {exc.strerror or exc}") from exc
+
+
+def _check_size_and_type(st: os.stat_result, limits: Limits, label: str) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise IngestError(label, f"not a regular file ({file_type(st.st_mode)})")
+    if reason := over_limit(st.st_size, limits):
+        raise IngestError(label, reason)
+
+
+def _open_beneath(root: str, real: str, label: str) -> int:
+    """Open real (a path with its links resolved, inside root) one part at a time from root,
+    following no link: a link swapped in after the path was resolved and checked is refused,
+    never followed out of root. Non-blocking, so a FIFO swapped in cannot hang the read."""
+    parts = os.path.relpath(real, root).split(os.sep)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+        return os.open(parts[-1], os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC,
+                       dir_fd=fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise IngestError(label, "changed into a symbolic link while being opened, not read") \
+                from exc
+        raise
+    finally:
+        os.close(fd)
 
 
 def read_bytes(path: Path, limits: Limits, label: str | None = None) -> bytes:

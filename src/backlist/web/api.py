@@ -81,13 +81,19 @@ class PassageOut(BaseModel):
     speaker: str | None = Field(description="Who says it, in a transcript.")
 
 
+DATE_DESCRIPTION = ("The date as the source states it (ISO, as precise as the source); null when none "
+                    "is stated. A piece without one may still be known by bounds: GET "
+                    "/api/documents/{id} gives date_earliest, date_latest and when (its date, "
+                    "else its bounds in words).")
+
+
 class HitOut(BaseModel):
     """One search or related hit: the document, its best passages and why it was found."""
 
     model_config = ConfigDict(extra="allow")
     doc_id: str = Field(description="The document's id.")
     title: str | None = Field(description="The document's title.")
-    date: str | None = Field(description="ISO date, or null when undated.")
+    date: str | None = Field(description=DATE_DESCRIPTION)
     kind: str = Field(description=f"One of {', '.join(DOC_KINDS)}.")
     url: str | None = Field(description="Where it was published, when known.")
     score: float = Field(description="Relevance; higher is better (may be negative in hybrid mode).")
@@ -103,7 +109,7 @@ class DocOut(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str = Field(description="The document's id.")
     title: str | None = Field(description="The document's title.")
-    date: str | None = Field(description="ISO date, or null when undated.")
+    date: str | None = Field(description=DATE_DESCRIPTION)
     kind: str = Field(description=f"One of {', '.join(DOC_KINDS)}.")
     url: str | None = Field(description="Where it was published, when known.")
     words: int = Field(description="Length in words.")
@@ -111,8 +117,10 @@ class DocOut(BaseModel):
 
 
 class TimelineOut(BaseModel):
-    dated: list[HitOut] = Field(description="Dated hits, oldest first.")
-    undated: list[HitOut] = Field(description="Hits without a date, listed apart.")
+    dated: list[HitOut] = Field(description=(
+        "Hits with a date or date bounds, oldest first (by the date, else the bound); a bounded "
+        "hit's date is null."))
+    undated: list[HitOut] = Field(description="Hits with neither a date nor bounds, listed apart.")
 
 
 # --- the filters every reading command takes (the CLI's and MCP's) ---------------------------------------

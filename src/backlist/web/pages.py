@@ -22,6 +22,7 @@ from backlist.web.api import known_options_only
 from backlist.web.app import html
 from backlist.web.state import IngestOptions, WebState
 from backlist.web.views import CHART_FILE, hit_views, make_filter, render_markdown, segments, web_url
+from backlist.when import sort_day
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(known_options_only)])
 Opt = Annotated[str | None, Query(max_length=200)]
@@ -40,7 +41,8 @@ def lib_of(request: Request) -> Library:
 # --- search ------------------------------------------------------------------------------------------
 @dataclass
 class SearchForm:
-    """The search page's options: the API's and the CLI's (minus explain, a JSON detail)."""
+    """The search page's options: the API's and the CLI's, minus explain (a JSON detail) and
+    per_doc/min_score (tuning the page does not offer); k has no field, only the address."""
 
     q: Text = ""
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 10
@@ -54,6 +56,8 @@ class SearchForm:
     author: Opt = None
     sort: Annotated[str, Query(max_length=20)] = "relevance"
     recent: bool = False
+    reading: Annotated[str, Query(pattern="^(|true|false)$")] = ""  # "" both, "true" only, "false" none
+    drafts: bool = False
 
 
 def _search(request: Request, f: SearchForm) -> dict[str, Any]:
@@ -65,7 +69,8 @@ def _search(request: Request, f: SearchForm) -> dict[str, Any]:
     lib = lib_of(request)
     try:
         flt = make_filter(f.kind, f.since, f.until, speaker=f.speaker, entity=f.entity,
-                          topic=f.topic, author=f.author)
+                          topic=f.topic, author=f.author, include_drafts=f.drafts,
+                          reading={"true": True, "false": False}.get(f.reading))
         hits = lib.search(f.q, k=f.k, mode=f.mode, flt=flt, sort=f.sort, recent=f.recent)
     except BacklistError as exc:
         ctx["error"] = str(exc)
@@ -169,9 +174,22 @@ def timeline_page(request: Request, q: Text = "", entity: Opt = None, kind: Opt 
         days = [dt.date.fromisoformat(h.doc.date[:10]) for h in result.dated
                 if h.doc.date and re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", h.doc.date)]
         chart = timeline_chart(days, q)
+        dated = hit_views(result.dated, words)
         ctx.update(result=result, chart=chart, chart_svg=Markup(chart.svg) if chart else None,
-                   dated=hit_views(result.dated, words), undated=hit_views(result.undated, words))
+                   dated=dated, dated_by_year=by_year(dated), undated=hit_views(result.undated, words))
     return html(request, "timeline.html", ctx)
+
+
+def by_year(hits: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Consecutive hits grouped under the year they are ordered by: the date's, else the bound's
+    (a piece known only by bounds sits under the year of its bound, its wording says which)."""
+    groups: list[tuple[str, list[Any]]] = []
+    for h in hits:
+        year = (sort_day(h.doc) or "")[:4]
+        if not groups or groups[-1][0] != year:
+            groups.append((year, []))
+        groups[-1][1].append(h)
+    return groups
 
 
 @router.get("/topics", response_class=HTMLResponse)
