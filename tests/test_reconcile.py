@@ -254,6 +254,7 @@ def test_contradicting_evidence_gives_no_bound() -> None:
     assert date_bounds(docs, []) == []
     # order says no later than 2025-01-01, a citation says no earlier than 2025-06-01: dropped
     docs = [_dated("a", "line 1", "2025-01-01"), _dated("b", "line 2", None),
+            _dated("c", "line 3", "2024-12-01"),
             _dated("r", "whole file", "2025-06-01", source="review.md")]
     assert date_bounds(docs, [DocLink("b", "r", "link", SITE + "r")]) == []
 
