@@ -39,7 +39,8 @@ def doc_summary(doc: Document) -> dict[str, Any]:
 
 def doc_full(doc: Document, links: dict[str, list[Any]] | None = None) -> dict[str, Any]:
     """The `get` JSON contract (plus documented extras)."""
-    out = {"id": doc.id, "title": doc.title, "subtitle": doc.subtitle, "date": doc.date,
+    out: dict[str, Any] = {
+           "id": doc.id, "title": doc.title, "subtitle": doc.subtitle, "date": doc.date,
            "date_precision": precision(doc),
            "kind": doc.kind, "url": doc.url, "authors": doc.authors, "text": doc.text,
            "comments": doc.comments, "words": doc.words,

@@ -127,10 +127,10 @@ def span_relation(doc: Dated, since: str | None, until: str | None) -> str:
     lo_span, hi_span = since or "0000-01-01", until or "9999-12-31"
     span = period(doc)
     if span:
-        lo, hi = span
-        if hi < lo_span or lo > hi_span:
+        first, last = span
+        if last < lo_span or first > hi_span:
             return "out"
-        return "in" if lo_span <= lo and hi <= hi_span else "maybe"
+        return "in" if lo_span <= first and last <= hi_span else "maybe"
     lo, hi = getattr(doc, "date_earliest", None), getattr(doc, "date_latest", None)
     if not (lo or hi):
         return "unknown"

@@ -151,7 +151,7 @@ def reconcile_copies(docs: Sequence[Document]) -> list[Fact]:
                 facts.append(Fact(cid, "date", donor.date,
                                   f"stated by copy {donor.id} ({_where(donor)}): {said}"))
                 kind = precision(donor)
-                if kind in ("month", "year"):  # the copy's date is a period, and stays one
+                if donor.date and kind in ("month", "year"):  # the copy's date is a period, and stays one
                     first, last = day_range(donor.date, kind)
                     why = f"the {kind} copy {donor.id} ({_where(donor)}) dates it to"
                     facts += [Fact(cid, "date_earliest", first, why),

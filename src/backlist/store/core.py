@@ -504,8 +504,8 @@ class SqlStore(Store):
             if field == "date":  # the reader's date is back, with its period if not a day
                 meta = self._query("SELECT metadata FROM documents WHERE id = ?", [doc_id])[0]
                 kind = self.dialect.load_json(meta["metadata"], {}).get("date_precision")
-                values["date_earliest"], values["date_latest"] = stored_bounds(value, kind, None,
-                                                                               None)
+                values["date_earliest"], values["date_latest"] = stored_bounds(
+                    str(value) if value else None, kind, None, None)
             self._update_fields(doc_id, values, basis)
 
     @store_call(retry=True)
