@@ -784,6 +784,7 @@ def test_a_month_or_year_date_is_filtered_as_its_period(store: Store) -> None:
     assert store.filtered_ids(DocFilter(since="2021-01-01", until="2021-12-31")) == {"yr", "mo", "dy"}
     yr = store.get_document("yr")
     assert yr is not None and doc_full(yr)["when"] == "2021"
+    assert yr.basis["date_earliest"] == yr.basis["date_latest"] == "the year the date names"
     assert doc_full(yr)["date_precision"] == "year"
     # the writer's date is a day: no period, precision "day"; clearing it brings the year back
     store.set_correction("yr", "date", "2021-07-04")

@@ -68,6 +68,11 @@ def stored_bounds(date: str | None, precision_: str | None, earliest: str | None
     return (lo2, hi2) if lo2 <= hi2 else (lo, hi)
 
 
+def period_basis(precision_: str | None) -> str:
+    """The basis recorded for bounds that are a month- or year-precise date's period."""
+    return f"the {precision_} the date names"
+
+
 def _month(day: str) -> str:
     return f"{MONTHS[int(day[5:7]) - 1]} {day[:4]}"
 

@@ -29,7 +29,7 @@ from backlist.index.citations import norm_words, parse_url
 from backlist.ingest.base import slug_of_url
 from backlist.model import Document
 from backlist.store.base import DocLink
-from backlist.when import day_range, period, precision, stored_bounds
+from backlist.when import day_range, period, period_basis, precision, stored_bounds
 
 # Title bases the readers record in metadata["title_basis"], best first; a title without one
 # was given by its source (frontmatter, feed, posts.csv) and is the best of all.
@@ -617,7 +617,7 @@ def effective_values(doc: Document, facts: dict[str, Fact]) -> tuple[dict[str, A
                                values.get("date_latest"))
         for name, value in (("date_earliest", lo), ("date_latest", hi)):
             if value != values.get(name) or (value and not basis.get(name)):
-                basis[name] = f"the {kind} the date names" if value else ""
+                basis[name] = period_basis(kind) if value else ""
             values[name] = value
     return values, basis
 

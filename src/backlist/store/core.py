@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from backlist.model import READING_KINDS, Document, Passage, Turn
 from backlist.store.base import DocFilter, DocLink, Store
-from backlist.when import stored_bounds
+from backlist.when import period_basis, stored_bounds
 
 T = TypeVar("T")
 
@@ -341,6 +341,12 @@ class SqlStore(Store):
         j = self.dialect.json_param
         earliest, latest = stored_bounds(doc.date, doc.metadata.get("date_precision"),
                                          doc.date_earliest, doc.date_latest)
+        basis = dict(doc.basis)
+        for name, value in (("date_earliest", earliest), ("date_latest", latest)):
+            if value != getattr(doc, name):
+                basis.pop(name, None)
+                if value:
+                    basis[name] = period_basis(doc.metadata.get("date_precision"))
         cols: dict[str, Any] = {
             "id": doc.id, "kind": doc.kind, "source": doc.source, "position": doc.position,
             "title": doc.title, "subtitle": doc.subtitle, "date": doc.date, "url": doc.url,
@@ -349,7 +355,7 @@ class SqlStore(Store):
             "turns": j([t.__dict__ for t in doc.turns]), "metadata": j(doc.metadata),
             "words": doc.words, "content_hash": doc.content_hash, "is_draft": doc.is_draft,
             "ingested_at": now(), "date_earliest": earliest, "date_latest": latest,
-            "aliases": j(doc.aliases), "basis": j(doc.basis), "reading": doc.reading,
+            "aliases": j(doc.aliases), "basis": j(basis), "reading": doc.reading,
             "reader_fields": j(reader_snapshot(doc)), **self._extra_columns(doc)}
         names = list(cols)
         with self._transaction():
@@ -506,6 +512,10 @@ class SqlStore(Store):
                 kind = self.dialect.load_json(meta["metadata"], {}).get("date_precision")
                 values["date_earliest"], values["date_latest"] = stored_bounds(
                     str(value) if value else None, kind, None, None)
+                for name in ("date_earliest", "date_latest"):
+                    basis.pop(name, None)
+                    if values[name]:
+                        basis[name] = period_basis(kind)
             self._update_fields(doc_id, values, basis)
 
     @store_call(retry=True)
