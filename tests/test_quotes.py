@@ -93,6 +93,14 @@ def test_direction_from_dates_then_cues() -> None:
     earlier.date, later.date = "2025-01-01", "2020-01-01"
     assert [(x.source_id, x.target_id) for x in QuoteIndex([later, earlier]).quotes()] == \
         [("bikes", "note")]
+    # "2020" (a year) and 2020-05-03 overlap: the dates give no order, the cue decides
+    earlier.date, later.date = "2020-05-03", "2020-01-01"
+    later.metadata = {"date_precision": "year"}
+    assert [(x.source_id, x.target_id) for x in QuoteIndex([later, earlier]).quotes()] == \
+        [("note", "bikes")]
+    later.metadata = {}  # as a day, 2020-01-01 is older: the bikes piece quotes it
+    assert [(x.source_id, x.target_id) for x in QuoteIndex([later, earlier]).quotes()] == \
+        [("bikes", "note")]
     plain = doc("plain", "Then this: " + _BIKES.split("\n\n")[1], None)
     assert QuoteIndex([plain, doc("bikes", _BIKES.replace("The real", "“The real"), None)]).quotes() == []
 

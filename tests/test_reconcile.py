@@ -13,6 +13,8 @@ from backlist.index.citations import citation_graph
 from backlist.index.reconcile import (
     Fact,
     _clean_title,
+    apply_facts,
+    as_read,
     date_bounds,
     fits_slug,
     infer,
@@ -26,6 +28,7 @@ from backlist.ingest.markdown import read_markdown
 from backlist.ingest.textdump import read_dump
 from backlist.model import Document
 from backlist.store.base import DocLink
+from backlist.when import period, precision, when_text
 
 
 def read_fixture(tmp: Path) -> list[Document]:
@@ -254,6 +257,7 @@ def test_contradicting_evidence_gives_no_bound() -> None:
     assert date_bounds(docs, []) == []
     # order says no later than 2025-01-01, a citation says no earlier than 2025-06-01: dropped
     docs = [_dated("a", "line 1", "2025-01-01"), _dated("b", "line 2", None),
+            _dated("c", "line 3", "2024-12-01"),
             _dated("r", "whole file", "2025-06-01", source="review.md")]
     assert date_bounds(docs, [DocLink("b", "r", "link", SITE + "r")]) == []
 
@@ -267,14 +271,21 @@ def test_month_dates_bound_by_their_whole_month() -> None:
 
 
 def test_no_date_is_ever_set_by_inference(archive) -> None:
-    """Every ``date`` fact is a day some copy of the piece states; bounds are never dates."""
+    """Every ``date`` fact is a date some copy of the piece states, as precise as that copy
+    states it (a year stays a year); bounds are never dates."""
     docs, links = archive
     stated = {(d.duplicate_of or d.id, d.date) for d in docs if d.date}
+    kinds = {(d.duplicate_of or d.id, d.date): precision(d) for d in docs if d.date}
     facts = [f for fs in infer(docs, links).values() for f in fs.values()]
     assert any(f.field.startswith("date_") for f in facts)
+    applied = {d.id: d for d in apply_facts(docs, facts)}
     for f in facts:
         if f.field == "date":
             assert (f.doc_id, f.value) in stated
+            assert precision(applied[f.doc_id]) == kinds[(f.doc_id, f.value)]
+    for d in applied.values():  # a dated piece's bounds are its period, never a tighter "day"
+        if d.date and (d.date_earliest or d.date_latest):
+            assert (d.date_earliest, d.date_latest) == period(d) != (d.date, d.date)
     assert not [f for f in date_bounds(docs, links) if f.field == "date"]
     # the documents themselves are untouched
     assert {(d.duplicate_of or d.id, d.date) for d in docs if d.date} == stated
@@ -289,3 +300,37 @@ def test_link_citations_give_their_link_text() -> None:
     assert title.value == "Kelp lines in the cold" and title.basis == "link text in w"
     bare = [DocLink("w", "t", "link", url)]  # a URL alone names no title
     assert not titles_from_references([target, writer], bare)
+
+
+def test_one_dated_item_gives_no_order() -> None:
+    # a feed with a single dated item shows no order: nothing is bounded by position
+    docs = [_dated("a", "line 1", "2025-01-01"), _dated("b", "line 2", None),
+            _dated("c", "line 3", None)]
+    assert date_bounds(docs, []) == []
+
+
+def test_a_copy_gives_its_date_with_its_precision() -> None:
+    canon = Document("c", "post", "posts", "whole file", "x")
+    copy = Document("k", "post", "dump", "line 1", "x", date="2021-01-01", duplicate_of="c",
+                    metadata={"date_precision": "year"})
+    facts = reconcile_copies([canon, copy])
+    got = {f.field: f.value for f in facts}
+    assert got == {"date": "2021-01-01", "date_earliest": "2021-01-01", "date_latest": "2021-12-31"}
+    (done,) = [d for d in apply_facts([canon, copy], facts) if d.id == "c"]
+    assert precision(done) == "year" and when_text(done) == "2021"
+
+
+def test_a_year_anchors_bounds_with_its_whole_period() -> None:
+    # a feed newest first: b lies between "2021" and 2020-03-01 -> no later than 2021-12-31
+    docs = [_dated("a", "line 1", "2021-01-01"), _dated("b", "line 2", None),
+            _dated("c", "line 3", "2020-03-01")]
+    docs[0].metadata = {"date_precision": "year"}
+    facts = {(f.doc_id, f.field): f.value for f in date_bounds(docs, [])}
+    assert facts == {("b", "date_earliest"): "2020-03-01", ("b", "date_latest"): "2021-12-31"}
+
+
+def test_a_corrected_date_is_a_day() -> None:
+    d = Document("a", "post", "posts", "whole file", "x", date="2021-01-01",
+                 metadata={"date_precision": "year"})
+    (base,) = as_read([d], {}, {"a": {"date": "2021-05-03"}})
+    assert precision(base) == "day" and period(base) == ("2021-05-03", "2021-05-03")

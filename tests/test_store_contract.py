@@ -761,3 +761,38 @@ def test_cli_migrate_copies_a_library_and_the_copy_answers_the_same(
     there = json.loads(runner.invoke(app, ["--library", str(tmp_path / "lib"), "--database", url,
                                            *query]).stdout)
     assert [h["doc_id"] for h in here][:1] == [h["doc_id"] for h in there][:1]
+
+
+def test_a_month_or_year_date_is_filtered_as_its_period(store: Store) -> None:
+    """"2021" is not certainly after 2021-06-01 nor certainly before 2021-03-01: the store keeps a
+    month- or year-precise date's period as its bounds, a day never carries bounds."""
+    from backlist.contracts import doc_full
+
+    for d in (doc("yr", "Dated only by its year.", date="2021-01-01",
+                  metadata={"date_precision": "year"}),
+              doc("mo", "Dated only by its month.", date="2021-02-01",
+                  metadata={"date_precision": "month"}),
+              doc("dy", "Dated to the day.", date="2021-02-01", date_earliest="2020-01-01",
+                  date_latest="2022-01-01", metadata={"date_precision": "day"})):
+        put(store, d)
+    got = {d.id: (d.date_earliest, d.date_latest) for d in store.list_documents(DocFilter())}
+    assert got == {"yr": ("2021-01-01", "2021-12-31"), "mo": ("2021-02-01", "2021-02-28"),
+                   "dy": (None, None)}
+    assert store.filtered_ids(DocFilter(since="2021-06-01")) == set()
+    assert store.filtered_ids(DocFilter(until="2021-03-01")) == {"mo", "dy"}
+    assert store.filtered_ids(DocFilter(since="2021-02-01", until="2021-02-28")) == {"mo", "dy"}
+    assert store.filtered_ids(DocFilter(since="2021-01-01", until="2021-12-31")) == {"yr", "mo", "dy"}
+    yr = store.get_document("yr")
+    assert yr is not None and doc_full(yr)["when"] == "2021"
+    assert yr.basis["date_earliest"] == yr.basis["date_latest"] == "the year the date names"
+    assert doc_full(yr)["date_precision"] == "year"
+    # the writer's date is a day: no period, precision "day"; clearing it brings the year back
+    store.set_correction("yr", "date", "2021-07-04")
+    yr = store.get_document("yr")
+    assert yr is not None and (yr.date_earliest, yr.date_latest) == (None, None)
+    assert doc_full(yr)["date_precision"] == "day" and doc_full(yr)["when"] == "2021-07-04"
+    assert store.filtered_ids(DocFilter(since="2021-06-01")) == {"yr"}
+    store.clear_correction("yr", "date")
+    yr = store.get_document("yr")
+    assert yr is not None and (yr.date_earliest, yr.date_latest) == ("2021-01-01", "2021-12-31")
+    assert doc_full(yr)["date_precision"] == "year"

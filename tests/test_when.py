@@ -3,12 +3,22 @@ an entity's first and last mention with bounds (analysis.entities.first_and_last
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
 from backlist.analysis.entities import first_and_last
-from backlist.when import bounds_text, has_when, sort_day, source_order, span_relation, when_text
+from backlist.when import (
+    bounds_text,
+    has_when,
+    period,
+    precision,
+    sort_day,
+    source_order,
+    span_relation,
+    stored_bounds,
+    when_text,
+)
 
 
 @dataclass
@@ -18,6 +28,16 @@ class Piece:
     date_latest: str | None = None
     source: str = "feed.txt"
     position: str = "line 1"
+    metadata: dict = field(default_factory=dict)
+    corrected: list = field(default_factory=list)
+
+
+def year(date: str = "2021-01-01") -> Piece:
+    return Piece(date, metadata={"date_precision": "year"})
+
+
+def month(date: str = "2021-02-01") -> Piece:
+    return Piece(date, metadata={"date_precision": "month"})
 
 
 @pytest.mark.parametrize("piece, text", [
@@ -77,3 +97,36 @@ def test_first_and_last_mention_with_bounds() -> None:
     # a piece with nothing known leaves the last mention open above
     first, last = first_and_last([("2025-01-01", "2025-01-01"), (None, None)])
     assert last == ("2025-01-01", None) and first == (None, "2025-01-01")
+
+
+def test_a_month_or_year_is_its_period_never_its_first_day() -> None:
+    assert when_text(year()) == "2021" and when_text(month()) == "Feb 2021"
+    assert period(year()) == ("2021-01-01", "2021-12-31")
+    assert period(month()) == ("2021-02-01", "2021-02-28")
+    assert period(Piece("2021-02-01")) == ("2021-02-01", "2021-02-01")
+    assert sort_day(year()) == "2021-01-01" and sort_day(year(), newest_first=True) == "2021-12-31"
+    # "2021" is neither certainly after 2021-06-01 nor certainly before 2021-03-01
+    assert span_relation(year(), "2021-06-01", None) == "maybe"
+    assert span_relation(year(), None, "2021-03-01") == "maybe"
+    assert span_relation(year(), "2021-01-01", "2021-12-31") == "in"
+    assert span_relation(year(), "2022-01-01", None) == "out"
+    assert span_relation(month(), "2021-02-15", "2021-02-20") == "maybe"
+    assert span_relation(month(), None, "2021-01-31") == "out"
+
+
+def test_precision_of_a_corrected_or_donated_date() -> None:
+    fixed = Piece("2021-01-01", metadata={"date_precision": "year"}, corrected=["date"])
+    assert precision(fixed) == "day" and when_text(fixed) == "2021-01-01"
+    # a date given by a copy carries its period as bounds; the canonical's metadata says nothing
+    donated = Piece("2021-02-01", "2021-02-01", "2021-02-28")
+    assert precision(donated) == "month" and when_text(donated) == "Feb 2021"
+    assert precision(Piece("2021-02-01")) == "day" and precision(Piece()) is None
+
+
+def test_stored_bounds() -> None:
+    assert stored_bounds("2021-01-01", "year", None, None) == ("2021-01-01", "2021-12-31")
+    assert stored_bounds("2021-02-01", "month", "2021-02-10", None) == ("2021-02-10", "2021-02-28")
+    # a day never carries bounds that differ from its date (here: none at all)
+    assert stored_bounds("2021-02-01", "day", "2020-01-01", "2022-01-01") == (None, None)
+    assert stored_bounds("2021-02-01", None, None, None) == (None, None)
+    assert stored_bounds(None, None, "2020-01-01", None) == ("2020-01-01", None)

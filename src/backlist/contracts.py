@@ -7,7 +7,7 @@ from typing import Any, Literal, get_args
 
 from backlist.index.search import MODES, Hit
 from backlist.model import Document, Passage
-from backlist.when import when_text
+from backlist.when import precision, when_text
 
 DocKind = Literal["post", "episode", "article", "transcript", "note"]
 DOC_KINDS: tuple[str, ...] = get_args(DocKind)
@@ -39,8 +39,9 @@ def doc_summary(doc: Document) -> dict[str, Any]:
 
 def doc_full(doc: Document, links: dict[str, list[Any]] | None = None) -> dict[str, Any]:
     """The `get` JSON contract (plus documented extras)."""
-    out = {"id": doc.id, "title": doc.title, "subtitle": doc.subtitle, "date": doc.date,
-           "date_precision": doc.metadata.get("date_precision", "day" if doc.date else None),
+    out: dict[str, Any] = {
+           "id": doc.id, "title": doc.title, "subtitle": doc.subtitle, "date": doc.date,
+           "date_precision": precision(doc),
            "kind": doc.kind, "url": doc.url, "authors": doc.authors, "text": doc.text,
            "comments": doc.comments, "words": doc.words,
            "source": doc.source, "position": doc.position,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backlist.model import Document, Passage
+from backlist.when import period
 
 # Chosen by eval/quotes_eval.py on eval/quote_cases.py TUNE (fewest errors, then fewest false
 # citations, then shortest); reported on its HELD_OUT cases.
@@ -194,12 +195,12 @@ class QuoteIndex:
     def _directed(self, da: Document, db: Document, a: int, b: int, s: Span) -> Quote | None:
         a0, a1 = int(self.spans[a][s.a][0]), int(self.spans[a][s.a + s.n - 1][1])
         b0, b1 = int(self.spans[b][s.b][0]), int(self.spans[b][s.b + s.n - 1][1])
-        day_a, day_b = (da.date or "")[:10], (db.date or "")[:10]
+        span_a, span_b = period(da), period(db)
         cue_a, cue_b = introduces(da.text, a0, a1), introduces(db.text, b0, b1)
         if cue_a and cue_b:
             return None  # both quote it: most likely from a third party
-        if day_a and day_b and day_a != day_b:
-            a_quotes = day_a > day_b
+        if span_a and span_b and (span_a[0] > span_b[1] or span_b[0] > span_a[1]):
+            a_quotes = span_a[0] > span_b[1]  # periods that overlap give no order
         elif cue_a == cue_b:
             return None  # no date and no cue: who quotes whom is unknown
         else:

@@ -18,17 +18,18 @@ storage. Every fact carries a basis, and nothing is guessed:
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from backlist.index.citations import norm_words, parse_url
 from backlist.ingest.base import slug_of_url
 from backlist.model import Document
 from backlist.store.base import DocLink
+from backlist.when import day_range, period, period_basis, precision, stored_bounds
 
 # Title bases the readers record in metadata["title_basis"], best first; a title without one
 # was given by its source (frontmatter, feed, posts.csv) and is the best of all.
@@ -149,6 +150,12 @@ def reconcile_copies(docs: Sequence[Document]) -> list[Fact]:
                 said = donor.metadata.get("date_basis") or "stated"
                 facts.append(Fact(cid, "date", donor.date,
                                   f"stated by copy {donor.id} ({_where(donor)}): {said}"))
+                kind = precision(donor)
+                if donor.date and kind in ("month", "year"):  # the copy's date is a period, and stays one
+                    first, last = day_range(donor.date, kind)
+                    why = f"the {kind} copy {donor.id} ({_where(donor)}) dates it to"
+                    facts += [Fact(cid, "date_earliest", first, why),
+                              Fact(cid, "date_latest", last, why)]
         if not canon.speakers:
             donor = max(copies, key=lambda c: len(c.speakers))
             if donor.speakers:
@@ -381,17 +388,6 @@ class _Bound:
     basis: str
 
 
-def _day_range(date: str, precision: str | None) -> tuple[str, str]:
-    """The first and last day a (possibly month- or year-precise) ISO date may mean."""
-    y = int(date[:4])
-    if precision == "year" or len(date) == 4:
-        return f"{y:04d}-01-01", f"{y:04d}-12-31"
-    m = int(date[5:7])
-    if precision == "month" or len(date) == 7:
-        return f"{y:04d}-{m:02d}-01", f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
-    return date[:10], date[:10]
-
-
 def _number(position: str) -> int | None:
     m = re.fullmatch(r"(?:line|item)\s+(\d+)", position.strip())
     return int(m.group(1)) if m else None
@@ -409,8 +405,10 @@ class _Edge:
 
 def ordered_sources(docs: Sequence[Document]) -> dict[str, tuple[str, list[Document]]]:
     """source -> (direction, its documents newest first) for feeds and dumps whose order is
-    known: from their dated items when two or more agree, else newest first as feeds are
-    published. A source whose dated items contradict every order is left out."""
+    known from their dated items: two or more whose order agrees (a month- or year-precise date
+    is its whole period) and none that disagrees. A source with fewer dated items, or whose dated
+    items contradict every order, is left out: a feed's order is evidence only when its dates
+    show it."""
     by_source: dict[str, list[tuple[int, Document]]] = defaultdict(list)
     for d in docs:
         n = _number(d.position)
@@ -423,22 +421,23 @@ def ordered_sources(docs: Sequence[Document]) -> dict[str, tuple[str, list[Docum
         members = [d for _, d in items]
         dated = [canon_date[d.duplicate_of or d.id] for d in members
                  if canon_date.get(d.duplicate_of or d.id)]
-        desc = all(a >= b for a, b in zip(dated, dated[1:]))
-        asc = all(a <= b for a, b in zip(dated, dated[1:]))
+        pairs = list(zip(dated, dated[1:]))
+        desc = all(a[1] >= b[0] for a, b in pairs)  # each may be no earlier than the next
+        asc = all(a[0] <= b[1] for a, b in pairs)
         if len(dated) >= 2 and desc and not asc:
             out[source] = ("newest first (as its dated items show)", members)
         elif len(dated) >= 2 and asc and not desc:
             out[source] = ("oldest first (as its dated items show)", members[::-1])
-        elif desc:  # fewer than two dated items, or all the same date
-            out[source] = ("newest first, as feeds list", members)
     return out
 
 
-def _canonical_dates(docs: Sequence[Document]) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _canonical_dates(docs: Sequence[Document]) -> dict[str, tuple[str, str]]:
+    """canonical id -> the period its date may mean."""
+    out: dict[str, tuple[str, str]] = {}
     for d in docs:
-        if d.date and d.duplicate_of is None:
-            out[d.id] = d.date[:10]
+        span = period(d) if d.duplicate_of is None else None
+        if span:
+            out[d.id] = span
     return out
 
 
@@ -472,7 +471,7 @@ def date_bounds(docs: Sequence[Document], links: Sequence[DocLink]) -> list[Fact
     hi: dict[str, _Bound] = {}
     for d in canon.values():
         if d.date:
-            a, b = _day_range(d.date, d.metadata.get("date_precision"))
+            a, b = period(d) or (d.date[:10], d.date[:10])
             why = d.basis.get("date") if d.basis else None
             said = why or d.metadata.get("date_basis") or "stated"
             lo[d.id] = _Bound(a, f"{d.id} dated {d.date[:10]} ({said})")
@@ -580,6 +579,9 @@ def as_read(docs: Sequence[Document], reader: dict[str, dict[str, Any]],
         for name, value in corrections.get(d.id, {}).items():
             setattr(base, name, value)
             base.basis[name] = "corrected by the writer"
+        if "date" in corrections.get(d.id, {}):
+            base.metadata["date_precision"] = "day"  # the writer's date is a day (YYYY-MM-DD)
+            base.corrected = sorted({*base.corrected, "date"})
         if "title" in corrections.get(d.id, {}):
             base.metadata["title_basis"] = None  # the writer's title is never replaced
             said = reader.get(d.id, {}).get("title")
@@ -608,6 +610,15 @@ def effective_values(doc: Document, facts: dict[str, Fact]) -> tuple[dict[str, A
         elif name == "url" and doc.url:
             said = doc.metadata.get("url_basis") or "given by the source"
         basis[name] = str(said) if said and values[name] not in (None, "", []) else ""
+    if values.get("date"):  # a month or a year keeps its period as bounds; a day has none
+        kind = precision(SimpleNamespace(**{**values, "metadata": doc.metadata,
+                                            "corrected": doc.corrected}))
+        lo, hi = stored_bounds(values["date"], kind, values.get("date_earliest"),
+                               values.get("date_latest"))
+        for name, value in (("date_earliest", lo), ("date_latest", hi)):
+            if value != values.get(name) or (value and not basis.get(name)):
+                basis[name] = period_basis(kind) if value else ""
+            values[name] = value
     return values, basis
 
 

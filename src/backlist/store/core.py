@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from backlist.model import READING_KINDS, Document, Passage, Turn
 from backlist.store.base import DocFilter, DocLink, Store
+from backlist.when import period_basis, stored_bounds
 
 T = TypeVar("T")
 
@@ -117,17 +118,19 @@ def _kinds(v: Sequence[str], d: Dialect) -> Clause:
 
 
 def _since(v: str | None, d: Dialect) -> Clause:
-    """Only pieces certainly on or after v: dated so, or undated with an earliest bound so."""
+    """Only pieces certainly on or after v: with an earliest bound so (an undated piece's bound,
+    or the first day of a month- or year-precise date), else dated so (a day has no bounds)."""
     if not v:
         return None
-    return "(d.date >= ? OR (d.date IS NULL AND d.date_earliest >= ?))", [v, v]
+    return "COALESCE(d.date_earliest, d.date) >= ?", [v]
 
 
 def _until(v: str | None, d: Dialect) -> Clause:
-    """Only pieces certainly on or before v: dated so, or undated with a latest bound so."""
+    """Only pieces certainly on or before v: with a latest bound so (an undated piece's bound, or
+    the last day of a month- or year-precise date), else dated so (a day has no bounds)."""
     if not v:
         return None
-    return "(d.date <= ? OR (d.date IS NULL AND d.date_latest <= ?))", [v, v]
+    return "COALESCE(d.date_latest, d.date) <= ?", [v]
 
 
 def _drafts(v: bool, d: Dialect) -> Clause:
@@ -336,6 +339,14 @@ class SqlStore(Store):
     def write_document(self, doc: Document, passages: Sequence[Passage],
                        entities: Sequence[tuple[str, str, str | None, int, str]] | None = None) -> int:
         j = self.dialect.json_param
+        earliest, latest = stored_bounds(doc.date, doc.metadata.get("date_precision"),
+                                         doc.date_earliest, doc.date_latest)
+        basis = dict(doc.basis)
+        for name, value in (("date_earliest", earliest), ("date_latest", latest)):
+            if value != getattr(doc, name):
+                basis.pop(name, None)
+                if value:
+                    basis[name] = period_basis(doc.metadata.get("date_precision"))
         cols: dict[str, Any] = {
             "id": doc.id, "kind": doc.kind, "source": doc.source, "position": doc.position,
             "title": doc.title, "subtitle": doc.subtitle, "date": doc.date, "url": doc.url,
@@ -343,8 +354,8 @@ class SqlStore(Store):
             "text": doc.text, "comments": j(doc.comments),
             "turns": j([t.__dict__ for t in doc.turns]), "metadata": j(doc.metadata),
             "words": doc.words, "content_hash": doc.content_hash, "is_draft": doc.is_draft,
-            "ingested_at": now(), "date_earliest": doc.date_earliest, "date_latest": doc.date_latest,
-            "aliases": j(doc.aliases), "basis": j(doc.basis), "reading": doc.reading,
+            "ingested_at": now(), "date_earliest": earliest, "date_latest": latest,
+            "aliases": j(doc.aliases), "basis": j(basis), "reading": doc.reading,
             "reader_fields": j(reader_snapshot(doc)), **self._extra_columns(doc)}
         names = list(cols)
         with self._transaction():
@@ -495,7 +506,17 @@ class SqlStore(Store):
             if basis.get(field) == CORRECTION_BASIS:
                 basis.pop(field)
             value = False if field == "reading" else reader.get(field)
-            self._update_fields(doc_id, {field: value}, basis)
+            values: dict[str, Any] = {field: value}
+            if field == "date":  # the reader's date is back, with its period if not a day
+                meta = self._query("SELECT metadata FROM documents WHERE id = ?", [doc_id])[0]
+                kind = self.dialect.load_json(meta["metadata"], {}).get("date_precision")
+                values["date_earliest"], values["date_latest"] = stored_bounds(
+                    str(value) if value else None, kind, None, None)
+                for name in ("date_earliest", "date_latest"):
+                    basis.pop(name, None)
+                    if values[name]:
+                        basis[name] = period_basis(kind)
+            self._update_fields(doc_id, values, basis)
 
     @store_call(retry=True)
     def corrections(self, doc_id: str | None = None) -> dict[str, dict[str, Any]]:
@@ -518,7 +539,12 @@ class SqlStore(Store):
             return  # a correction of a document that is not (or no longer) in the library
         basis = dict(self.dialect.load_json(rows[0]["basis"], {}))
         basis.update({f: CORRECTION_BASIS for f in fixes})
-        self._update_fields(doc_id, fixes, basis)
+        values = dict(fixes)
+        if "date" in fixes:  # the writer's date is a day: no period, no bounds
+            values["date_earliest"] = values["date_latest"] = None
+            basis.pop("date_earliest", None)
+            basis.pop("date_latest", None)
+        self._update_fields(doc_id, values, basis)
 
     # --- meta and sources ----------------------------------------------------------------------
     @store_call(retry=True)
