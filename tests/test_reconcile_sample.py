@@ -1,6 +1,7 @@
 """Reconciliation on the shared sample archive (read at run time, hash embedder): titles from the
 2024 review's link text and from titles other pieces write out, respelt slugs, date bounds from
-page order (a feed with one dated item shows no order) and from the review's links; no date is ever inferred."""
+page order (a feed with one dated item shows no order) and from the review's links; no date is
+ever inferred."""
 
 from __future__ import annotations
 
