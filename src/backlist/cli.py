@@ -335,7 +335,8 @@ def get(doc_id: Annotated[str, typer.Argument(help="A document id or a unique pr
     out.print(f"[bold]{_t(doc.title or '(untitled)')}[/]")
     if doc.subtitle:
         out.print(f"[italic]{_t(doc.subtitle)}[/]")
-    out.print(f"{doc.kind} · {when_text(doc)} · {doc.words} words · {_t(doc.url or '')}")
+    out.print(" · ".join([doc.kind, _t(when_text(doc)), f"{doc.words} words"]
+                         + ([_t(doc.url)] if doc.url else [])))
     out.print(f"[dim]{_t(doc.source)} ({_t(doc.position)})[/]")
     if doc.duplicate_of:
         out.print(f"[yellow]copy of {doc.duplicate_of}[/]")
@@ -999,9 +1000,9 @@ def edit(
         return
     what = ", ".join([f"set {n}" for n in values] + [f"cleared {n}" for n in clear or []])
     out.print(f"{doc.id}: {what}. Corrected fields: {', '.join(doc.corrected) or 'none'}.")
-    out.print(f"[bold]{_t(doc.title or '(untitled)')}[/] · {doc.kind} · "
-              f"{_t(when_text(doc))}{' · reading' if doc.is_reading else ''} · {_t(doc.url or '')}",
-              highlight=False)
+    bits = [doc.kind, _t(when_text(doc))] + (["reading"] if doc.is_reading else []) \
+        + ([_t(doc.url)] if doc.url else [])
+    out.print(f"[bold]{_t(doc.title or '(untitled)')}[/] · " + " · ".join(bits), highlight=False)
 
 
 def run() -> None:
